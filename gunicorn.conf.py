@@ -1,0 +1,26 @@
+"""Gunicorn settings shared by the Procfile, `make run` and the benchmark.
+
+Gunicorn reads this file from the working directory by itself. It already
+takes PORT (bind 0.0.0.0:$PORT) and WEB_CONCURRENCY (workers) from the
+environment, so neither is repeated here.
+"""
+
+import os
+
+# Threads let one worker keep HTTP keep-alive connections open while waiting
+# on Redis; the work per request is short, so a few are enough.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+keepalive = 5
+
+# A read of 100 namespaces of 128 characters is about 15 KiB of URL, which the
+# contract says must be served. Gunicorn caps any non-zero request-line limit
+# at 8190 bytes, so 0 is the only setting that serves it; gunicorn then bounds
+# the line at 1 MiB itself, and the app refuses more than 100 names.
+limit_request_line = 0
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# A worker stuck longer than this is replaced; requests take milliseconds.
+timeout = 30
+graceful_timeout = 30
