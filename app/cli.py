@@ -1,0 +1,86 @@
+"""The ``sessionator`` command: run the service (with the embedded store when needed)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import FrameType
+
+from app.config import ConfigError, load_config
+from app.embedded import EmbeddedStore, EmbeddedStoreError, exit_with_parent
+from schema_registry import SchemaLoadError, load_directory
+
+PLACEHOLDER_URL = "unix:///embedded-store-starts-later"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sessionator`` console script."""
+    parser = argparse.ArgumentParser(prog="sessionator", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run", help="serve HTTP with gunicorn (embedded store if no REDIS_URL)"
+    )
+    run.add_argument(
+        "--var-dir",
+        default=os.environ.get("SESSIONATOR_VAR_DIR", "var"),
+        help="where the embedded store keeps its socket, log and data (default var/)",
+    )
+    run.add_argument("gunicorn_args", nargs=argparse.REMAINDER, help="passed on to gunicorn")
+    args = parser.parse_args(argv)
+    if os.environ.get("SESSIONATOR_EXIT_WITH_PARENT") == "1":
+        exit_with_parent()  # `make run` killed by a script takes the service down too
+    return run_service(Path(args.var_dir), args.gunicorn_args)
+
+
+def run_service(var_dir: Path, gunicorn_args: list[str]) -> int:
+    """Check config and schemas, start the store if needed, then serve until stopped."""
+    env = dict(os.environ)
+    problem = _preflight(env)
+    if problem:
+        print(f"sessionator: {problem}", file=sys.stderr)
+        return 2
+    store = None if env.get("REDIS_URL") else EmbeddedStore(var_dir)
+    try:
+        if store is not None:
+            env["REDIS_URL"] = store.start()
+            print(f"sessionator: embedded store on {store.url}", file=sys.stderr)
+        return _serve(env, gunicorn_args)
+    except EmbeddedStoreError as error:
+        print(f"sessionator: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if store is not None:
+            store.stop()
+
+
+def _preflight(env: dict[str, str]) -> str | None:
+    """Refuse to start on bad configuration or a broken schema, before starting anything."""
+    try:
+        config = load_config(environ={**env, "REDIS_URL": env.get("REDIS_URL") or PLACEHOLDER_URL})
+        load_directory(config.SCHEMA_DIR)
+    except ConfigError as error:
+        return str(error)
+    except SchemaLoadError as error:
+        return f"schemas refused:\n{error}"
+    return None
+
+
+def _serve(env: dict[str, str], gunicorn_args: list[str]) -> int:
+    """Run gunicorn in the foreground, passing on SIGTERM and SIGINT."""
+    command = [sys.executable, "-m", "gunicorn", "wsgi:app", *gunicorn_args]
+    server = subprocess.Popen(command, env=env, preexec_fn=exit_with_parent)
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        server.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    return server.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

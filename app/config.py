@@ -1,0 +1,92 @@
+"""Configuration: defaults here, then the environment, then explicit overrides.
+
+Validated once when the app is created; a bad value stops the process with a
+sentence that names the variable. Nothing changes the configuration later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+from urllib.parse import urlsplit
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or out of range."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the service reads, with its default."""
+
+    REDIS_URL: str = ""
+    SCHEMA_DIR: str = "schemas"
+    MAX_BODY_BYTES: int = 64 * 1024
+    MAX_JSON_DEPTH: int = 32
+    REDIS_TIMEOUT_MS: int = 250
+    KEY_PREFIX: str = "sessionator"
+
+
+_LIMITS: dict[str, tuple[int, int]] = {
+    "MAX_BODY_BYTES": (2, 16 * 1024 * 1024),
+    "MAX_JSON_DEPTH": (1, 512),
+    "REDIS_TIMEOUT_MS": (10, 60_000),
+}
+
+
+def load_config(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Build the configuration from defaults, the environment, then ``overrides``."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for field in fields(Config):
+        if field.name in environ:
+            values[field.name] = environ[field.name]
+    unknown = set(overrides or {}) - {f.name for f in fields(Config)}
+    if unknown:
+        raise ConfigError(f"Unknown configuration keys: {', '.join(sorted(unknown))}.")
+    values.update(overrides or {})
+    return _validated(values)
+
+
+def _validated(values: dict[str, Any]) -> Config:
+    """Coerce and check each value, naming the variable on failure."""
+    for name, (low, high) in _LIMITS.items():
+        if name in values:
+            values[name] = _bounded_int(name, values[name], low, high)
+    config = Config(**values)
+    _check_redis_url(config.REDIS_URL)
+    if not config.KEY_PREFIX or any(c in config.KEY_PREFIX for c in "{}"):
+        raise ConfigError("KEY_PREFIX must be non-empty and contain no braces.")
+    return config
+
+
+def _bounded_int(name: str, raw: Any, low: int, high: int) -> int:
+    """Parse ``raw`` as an integer within ``[low, high]``."""
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}.")
+    return value
+
+
+def _check_redis_url(url: str) -> None:
+    """Refuse an empty or unsupported ``REDIS_URL``."""
+    if not url:
+        raise ConfigError(
+            "REDIS_URL is not set: point it at a Redis or Valkey server, "
+            "or start the service with `make run` to use the embedded store."
+        )
+    scheme = urlsplit(url).scheme
+    if scheme not in REDIS_SCHEMES:
+        raise ConfigError(
+            f"REDIS_URL must start with one of {', '.join(s + '://' for s in REDIS_SCHEMES)}; "
+            f"got {scheme or 'no scheme'}."
+        )

@@ -1,0 +1,115 @@
+"""Request bodies to documents and back: strict JSON in, metadata stamped on.
+
+What is stored is exactly what the client sent (no coercion, key order kept)
+with the three metadata fields set by the service in front.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from app.errors import InvalidJson, RootMustBeObject, TooDeep
+
+METADATA_FIELDS = ("_session", "_namespace", "_modified")
+
+
+def parse_document(raw: bytes, max_depth: int) -> dict[str, Any]:
+    """Parse a request body as a JSON object under RFC 8259, or raise."""
+    value = _parse_json(raw)
+    if isinstance(value, dict | list):
+        _check_depth(value, max_depth)
+    if not isinstance(value, dict):
+        raise RootMustBeObject(f"The body must be a JSON object, not {_json_type(value)}.")
+    return value
+
+
+def client_data(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without the metadata fields a client may send back."""
+    return {key: value for key, value in document.items() if key not in METADATA_FIELDS}
+
+
+def stamp(data: dict[str, Any], session_id: str, namespace: str, now: datetime) -> bytes:
+    """Serialize ``data`` with the service's metadata in front, as stored and served."""
+    document = {
+        "_session": session_id,
+        "_namespace": namespace,
+        "_modified": iso_milliseconds(now),
+        **data,
+    }
+    try:
+        return dumps(document)
+    except UnicodeEncodeError:
+        raise InvalidJson("The body contains a lone surrogate (\\ud800-\\udfff).") from None
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON, key order kept; raises on lone surrogates."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def iso_milliseconds(moment: datetime) -> str:
+    """UTC, ISO 8601 with milliseconds and ``Z``: ``2017-03-26T23:14:10.617Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidJson(f"The body is not UTF-8 (byte {error.start}).") from None
+    try:
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except json.JSONDecodeError as error:
+        raise InvalidJson(
+            f"The body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}."
+        ) from None
+    except RecursionError:
+        raise TooDeep("The body is nested too deeply.") from None
+    except ValueError as error:
+        raise InvalidJson(f"The body is not valid JSON: {error}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is out of range.")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                shown = json.dumps(key, ensure_ascii=False)[:80]
+                raise ValueError(f"the key {shown} appears twice in one object.")
+            seen.add(key)
+    return result
+
+
+def _check_depth(value: Any, max_depth: int) -> None:
+    """Raise TooDeep when objects and arrays nest more than ``max_depth`` levels."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            raise TooDeep(f"The body nests objects and arrays deeper than {max_depth} levels.")
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")

@@ -1,0 +1,200 @@
+"""The one exception hierarchy of the service, and the one place that turns
+exceptions into HTTP responses.
+
+Every error body is ``{"error": CODE, "message": SENTENCE}`` plus ``details``
+where there is more to say. The codes, and the only statuses the service
+chooses:
+
+====  ========================  ==============================================
+400   invalid_json              body is not JSON (RFC 8259), or not UTF-8
+400   root_must_be_object       body is JSON but not an object
+400   invalid_session_id        session id out of contract
+400   invalid_namespace         namespace name out of contract
+400   invalid_query             query parameters out of contract
+400   too_deep                  JSON nested deeper than MAX_JSON_DEPTH
+400   bad_request               a request HTTP itself cannot parse
+404   not_found                 no such namespace, or no such route
+405   method_not_allowed        with an ``Allow`` header
+413   payload_too_large         body over MAX_BODY_BYTES
+415   unsupported_media_type    a write whose Content-Type is not JSON
+422   validation_failed         body breaks the namespace's schema; ``details``
+                                maps each failing field path to its messages
+500   internal_error            a bug; logged, never shown as a stack trace
+503   store_unavailable         Redis cannot be reached; with ``Retry-After``
+====  ========================  ==============================================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from schema_registry import ValidationFailed as SchemaValidationFailed
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 1
+
+
+class ServiceError(Exception):
+    """Base of every error the service answers with; carries status and code."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+
+    def __init__(
+        self,
+        message: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+
+class InvalidJson(ServiceError):
+    """The body is not valid JSON."""
+
+    status, code = 400, "invalid_json"
+
+
+class RootMustBeObject(ServiceError):
+    """The body is valid JSON but not an object."""
+
+    status, code = 400, "root_must_be_object"
+
+
+class InvalidSessionId(ServiceError):
+    """A session id outside the contract's alphabet or length."""
+
+    status, code = 400, "invalid_session_id"
+
+
+class InvalidNamespace(ServiceError):
+    """A namespace name outside the contract's grammar or length."""
+
+    status, code = 400, "invalid_namespace"
+
+
+class InvalidQuery(ServiceError):
+    """Query parameters that the endpoint does not take, or too many names."""
+
+    status, code = 400, "invalid_query"
+
+
+class TooDeep(ServiceError):
+    """JSON nested deeper than the configured limit."""
+
+    status, code = 400, "too_deep"
+
+
+class NotFound(ServiceError):
+    """No such namespace."""
+
+    status, code = 404, "not_found"
+
+
+class PayloadTooLarge(ServiceError):
+    """The body is over the configured limit."""
+
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ServiceError):
+    """A write whose Content-Type is not JSON."""
+
+    status, code = 415, "unsupported_media_type"
+
+
+class ValidationFailed(ServiceError):
+    """The body breaks the namespace's schema."""
+
+    status, code = 422, "validation_failed"
+
+
+class StoreUnavailable(ServiceError):
+    """Redis cannot be reached or refused the command."""
+
+    status, code = 503, "store_unavailable"
+
+    def __init__(self, message: str = "The session store is unavailable; retry shortly.") -> None:
+        super().__init__(message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+# Werkzeug raises these itself (routing, body limits); they get contract codes.
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+_HTTP_MESSAGES = {
+    404: "No such resource.",
+    405: "This method is not allowed on this resource.",
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Build the contract's JSON error response."""
+    body: dict[str, Any] = {"error": code, "message": message}
+    if details:
+        body["details"] = details
+    response = Response(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def _from_service_error(error: ServiceError) -> Response:
+    return error_response(error.status, error.code, error.message, error.details, error.headers)
+
+
+def _from_schema_error(error: SchemaValidationFailed) -> Response:
+    failing = ", ".join(sorted(error.details))
+    return _from_service_error(
+        ValidationFailed(f"The document breaks the schema at: {failing}.", error.details)
+    )
+
+
+def _from_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    code = _HTTP_CODES.get(status) or (error.name or "error").lower().replace(" ", "_")
+    message = _HTTP_MESSAGES.get(status) or _first_sentence(error.description)
+    headers = {k: v for k, v in error.get_headers() if k.lower() not in ("content-type",)}
+    if status == 413:
+        message = "The request body is larger than this service accepts."
+    return error_response(status, code, message, headers=headers)
+
+
+def _from_unexpected(error: Exception) -> Response:
+    log.exception("Unhandled error", exc_info=error)
+    return error_response(500, "internal_error", "The service failed; this is a bug.")
+
+
+def _first_sentence(text: str | None) -> str:
+    return (text or "The request could not be served.").split("  ")[0].strip()
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Route every exception to the JSON error body; nothing else answers errors."""
+    app.register_error_handler(ServiceError, _from_service_error)
+    app.register_error_handler(SchemaValidationFailed, _from_schema_error)
+    app.register_error_handler(HTTPException, _from_http_exception)
+    app.register_error_handler(Exception, _from_unexpected)

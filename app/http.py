@@ -1,0 +1,61 @@
+"""Reading requests and writing responses the way every view does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Request, Response
+from werkzeug.datastructures import MultiDict
+
+from app import identifiers
+from app.documents import parse_document
+from app.errors import InvalidQuery, PayloadTooLarge, UnsupportedMediaType
+
+MAX_NAMESPACES_PER_READ = 100
+JSON_MEDIA_TYPE = "application/json"
+
+
+def json_response(body: bytes, status: int = 200) -> Response:
+    """A JSON response from already-serialized bytes; session data is never cached."""
+    response = Response(body, status=status, mimetype=JSON_MEDIA_TYPE)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def read_json_object(request: Request, max_bytes: int, max_depth: int) -> dict[str, Any]:
+    """The body of a write as a JSON object: media type, size, then syntax checked."""
+    if request.mimetype != JSON_MEDIA_TYPE:
+        shown = request.content_type or "none"
+        raise UnsupportedMediaType(f"Send the body as {JSON_MEDIA_TYPE}, not {shown[:100]}.")
+    return parse_document(_read_body(request, max_bytes), max_depth)
+
+
+def _read_body(request: Request, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` of body, refused before reading when declared larger."""
+    too_large = PayloadTooLarge(f"The body is larger than the {max_bytes}-byte limit.")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise too_large
+    body = request.stream.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise too_large
+    return body
+
+
+def allow_query(args: MultiDict[str, str], allowed: Iterable[str] = ()) -> None:
+    """Refuse query parameters the endpoint does not take."""
+    unknown = sorted(set(args) - set(allowed))
+    if unknown:
+        takes = ", ".join(allowed) or "no query parameters"
+        raise InvalidQuery(f"Unknown query parameter {unknown[0][:64]!r}; this takes {takes}.")
+
+
+def requested_namespaces(args: MultiDict[str, str]) -> list[str]:
+    """The distinct ``namespaces`` asked for, in the order first asked, each checked."""
+    allow_query(args, ("namespaces",))
+    names = list(dict.fromkeys(args.getlist("namespaces")))
+    if len(names) > MAX_NAMESPACES_PER_READ:
+        raise InvalidQuery(
+            f"Ask for at most {MAX_NAMESPACES_PER_READ} namespaces at once, not {len(names)}."
+        )
+    return [identifiers.namespace(name) for name in names]

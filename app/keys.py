@@ -1,0 +1,36 @@
+"""The only place a Redis key is built.
+
+Every key of one session carries the session id as its Redis Cluster hash tag
+(``{sid}``), so a session's keys live in one slot and its transactions and
+multi-key reads work unchanged on a cluster. Session ids cannot contain braces
+and namespace names cannot contain ``:``, so no id or name can produce another
+session's key or a key the service keeps for itself (those do not start with
+``PREFIX:{``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KeySpace:
+    """Builds the keys of one deployment under a common prefix."""
+
+    prefix: str = "sessionator"
+
+    def session_tag(self, session_id: str) -> str:
+        """The part shared by every key of one session."""
+        return f"{self.prefix}:{{{session_id}}}"
+
+    def index(self, session_id: str) -> str:
+        """Sorted set of the session's namespace names (score: reserved for expiry)."""
+        return f"{self.session_tag(session_id)}:index"
+
+    def document_prefix(self, session_id: str) -> str:
+        """What every document key of the session starts with."""
+        return f"{self.session_tag(session_id)}:doc:"
+
+    def document(self, session_id: str, namespace: str) -> str:
+        """String key holding one namespace's JSON document."""
+        return self.document_prefix(session_id) + namespace

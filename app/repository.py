@@ -1,0 +1,140 @@
+"""The only place Redis is called.
+
+Data model, per session (all keys share the session's hash tag, see keys.py):
+
+- ``index``: a sorted set of the session's namespace names. Every name scores
+  ``+inf`` today; the score is kept for per-namespace expiry times.
+- ``doc:<namespace>``: a string holding the namespace's JSON document, metadata
+  included, exactly as it is served.
+
+Every public method is one Redis round trip. Writes touch the index and the
+document in one MULTI/EXEC transaction, so the list of names and the documents
+never disagree; reads that need both read them in one transaction, so they
+see one moment.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, TypeVar
+
+import redis
+from redis.client import Pipeline
+
+from app.errors import StoreUnavailable
+from app.keys import KeySpace
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+NO_EXPIRY = float("inf")
+
+# KEYS[1]: the session's index (sorted set of namespace names).
+# ARGV[1]: the prefix of the session's document keys (document key = prefix .. name).
+# Deletes every document named in the index, then the index, in one atomic step;
+# a transaction cannot do this, because the names are only known once read.
+# The document keys share KEYS[1]'s hash tag, so they live in its cluster slot.
+# Returns the number of namespaces the session held.
+_DELETE_SESSION = """
+local names = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, name in ipairs(names) do
+    redis.call('DEL', ARGV[1] .. name)
+end
+redis.call('DEL', KEYS[1])
+return #names
+"""
+
+
+def translate_redis_errors(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn any redis-py failure into StoreUnavailable, once, at this boundary."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as error:
+            raise StoreUnavailable() from error
+
+    return wrapper
+
+
+class SessionRepository:
+    """Sessions and their namespace documents, stored in Redis."""
+
+    def __init__(self, client: redis.Redis, keys: KeySpace | None = None) -> None:
+        self._client = client
+        self._keys = keys or KeySpace()
+        self._delete_session = client.register_script(_DELETE_SESSION)
+
+    @translate_redis_errors
+    def ping(self) -> bool:
+        """Whether the store answers."""
+        return bool(self._client.ping())
+
+    @translate_redis_errors
+    def list_namespaces(self, session_id: str) -> list[str]:
+        """The session's namespace names, sorted; empty for an unknown session."""
+        names: list[bytes] = self._client.zrange(self._keys.index(session_id), 0, -1)  # type: ignore[assignment]
+        return sorted(_text(name) for name in names)
+
+    @translate_redis_errors
+    def read_namespaces(
+        self, session_id: str, namespaces: Sequence[str]
+    ) -> tuple[list[str], dict[str, bytes]]:
+        """The session's names and the documents of those ``namespaces`` that exist."""
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.zrange(self._keys.index(session_id), 0, -1)
+            if namespaces:
+                pipe.mget([self._keys.document(session_id, ns) for ns in namespaces])
+            replies = pipe.execute()
+        names = sorted(_text(name) for name in replies[0])
+        documents = replies[1] if namespaces else []
+        found = {ns: doc for ns, doc in zip(namespaces, documents, strict=True) if doc is not None}
+        return names, found
+
+    @translate_redis_errors
+    def get_namespace(self, session_id: str, namespace: str) -> bytes | None:
+        """One namespace's stored document, or None when absent."""
+        document = self._client.get(self._keys.document(session_id, namespace))
+        return document  # type: ignore[return-value]
+
+    def put_namespace(
+        self, session_id: str, namespace: str, document: bytes, pipeline: Pipeline | None = None
+    ) -> None:
+        """Create or replace one namespace's document (queued on ``pipeline`` if given)."""
+        if pipeline is not None:
+            self._queue_put(pipeline, session_id, namespace, document)
+            return
+        self._run_transaction(lambda pipe: self._queue_put(pipe, session_id, namespace, document))
+
+    @translate_redis_errors
+    def delete_namespace(self, session_id: str, namespace: str) -> bool:
+        """Remove one namespace; False when it did not exist."""
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.delete(self._keys.document(session_id, namespace))
+            pipe.zrem(self._keys.index(session_id), namespace)
+            deleted, _ = pipe.execute()
+        return bool(deleted)
+
+    @translate_redis_errors
+    def delete_session(self, session_id: str) -> int:
+        """Remove every namespace of the session atomically; how many there were."""
+        keys = [self._keys.index(session_id)]
+        args = [self._keys.document_prefix(session_id)]
+        return int(self._delete_session(keys=keys, args=args))
+
+    def _queue_put(self, pipe: Pipeline, session_id: str, namespace: str, document: bytes) -> None:
+        pipe.set(self._keys.document(session_id, namespace), document)
+        pipe.zadd(self._keys.index(session_id), {namespace: NO_EXPIRY})
+
+    @translate_redis_errors
+    def _run_transaction(self, queue: Callable[[Pipeline], Any]) -> list[Any]:
+        with self._client.pipeline(transaction=True) as pipe:
+            queue(pipe)
+            result: list[Any] = pipe.execute()
+        return result
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

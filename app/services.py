@@ -1,0 +1,18 @@
+"""What one app instance holds: its configuration, store and schemas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.config import Config
+from app.repository import SessionRepository
+from schema_registry import Registry
+
+
+@dataclass(frozen=True)
+class Services:
+    """Built once by create_app; views reach it through ``current_app.extensions``."""
+
+    config: Config
+    repository: SessionRepository
+    registry: Registry

@@ -1,0 +1,99 @@
+"""The repository's contract, run against the real server and against fakeredis.
+
+fakeredis only makes the contract fast to run; the same tests on the real
+server are what prove MULTI/EXEC and the Lua script behave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import fakeredis
+import pytest
+import redis
+
+from app.errors import StoreUnavailable
+from app.keys import KeySpace
+from app.repository import SessionRepository
+from app.store import redis_client
+
+
+@pytest.fixture(params=["valkey", "fakeredis"])
+def repository(request: pytest.FixtureRequest) -> Iterator[SessionRepository]:
+    if request.param == "valkey":
+        client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+    else:
+        client = fakeredis.FakeRedis()
+    yield SessionRepository(client, KeySpace("t"))
+    client.close()
+
+
+def test_unknown_session_has_no_namespaces(repository: SessionRepository) -> None:
+    assert repository.list_namespaces("s") == []
+    assert repository.read_namespaces("s", ["a"]) == ([], {})
+    assert repository.get_namespace("s", "a") is None
+
+
+def test_put_then_read_back(repository: SessionRepository) -> None:
+    repository.put_namespace("s", "b", b'{"v":2}')
+    repository.put_namespace("s", "a", b'{"v":1}')
+    assert repository.list_namespaces("s") == ["a", "b"]
+    assert repository.get_namespace("s", "a") == b'{"v":1}'
+    assert repository.read_namespaces("s", ["b", "x"]) == (["a", "b"], {"b": b'{"v":2}'})
+
+
+def test_put_replaces(repository: SessionRepository) -> None:
+    repository.put_namespace("s", "a", b"1")
+    repository.put_namespace("s", "a", b"2")
+    assert repository.get_namespace("s", "a") == b"2"
+    assert repository.list_namespaces("s") == ["a"]
+
+
+def test_put_can_be_composed_into_a_callers_transaction(repository: SessionRepository) -> None:
+    client = repository._client
+    with client.pipeline(transaction=True) as pipe:
+        repository.put_namespace("s", "a", b"1", pipeline=pipe)
+        repository.put_namespace("s", "b", b"2", pipeline=pipe)
+        assert repository.list_namespaces("s") == []
+        pipe.execute()
+    assert repository.list_namespaces("s") == ["a", "b"]
+
+
+def test_delete_namespace_reports_whether_it_existed(repository: SessionRepository) -> None:
+    repository.put_namespace("s", "a", b"1")
+    assert repository.delete_namespace("s", "a") is True
+    assert repository.delete_namespace("s", "a") is False
+    assert repository.list_namespaces("s") == []
+
+
+def test_delete_session_removes_all_and_counts(repository: SessionRepository) -> None:
+    for ns in ("a", "b", "c"):
+        repository.put_namespace("s", ns, b"1")
+    repository.put_namespace("other", "a", b"kept")
+    assert repository.delete_session("s") == 3
+    assert repository.delete_session("s") == 0
+    assert repository.read_namespaces("s", ["a", "b", "c"]) == ([], {})
+    assert repository.get_namespace("other", "a") == b"kept"
+
+
+def test_keys_share_the_session_hash_tag(repository: SessionRepository) -> None:
+    repository.put_namespace("user:1", "team.f.v1", b"1")
+    keys = sorted(k.decode() for k in repository._client.keys("*"))
+    assert keys == ["t:{user:1}:doc:team.f.v1", "t:{user:1}:index"]
+
+
+def test_store_failures_become_store_unavailable() -> None:
+    dead = redis_client("unix:///nonexistent/sessionator-test.sock", timeout_ms=250)
+    repository = SessionRepository(dead, KeySpace())
+    calls = [
+        lambda: repository.ping(),
+        lambda: repository.list_namespaces("s"),
+        lambda: repository.get_namespace("s", "a"),
+        lambda: repository.put_namespace("s", "a", b"1"),
+        lambda: repository.delete_namespace("s", "a"),
+        lambda: repository.delete_session("s"),
+        lambda: repository.read_namespaces("s", ["a"]),
+    ]
+    for call in calls:
+        with pytest.raises(StoreUnavailable):
+            call()

