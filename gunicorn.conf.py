@@ -1,11 +1,13 @@
 """Gunicorn settings shared by the Procfile, `make run` and the benchmark.
 
 Gunicorn reads this file from the working directory by itself. It already
-takes PORT (bind 0.0.0.0:$PORT) and WEB_CONCURRENCY (workers) from the
-environment, so neither is repeated here.
+takes PORT from the environment (bind 0.0.0.0:$PORT when set).
 """
 
 import os
+
+# Gunicorn reads WEB_CONCURRENCY itself but defaults to 1; our contract says 2.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 
 # Threads let one worker keep HTTP keep-alive connections open while waiting
 # on Redis; the work per request is short, so a few are enough.
@@ -24,3 +26,7 @@ limit_request_field_size = 8190
 # A worker stuck longer than this is replaced; requests take milliseconds.
 timeout = 30
 graceful_timeout = 30
+
+# Gunicorn 24+ opens a control socket at ~/.gunicorn/gunicorn.ctl by default;
+# we do not use it, and two instances on one machine would share that path.
+control_socket_disable = True

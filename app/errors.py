@@ -156,7 +156,9 @@ def error_response(
     if details:
         body["details"] = details
     response = Response(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        mimetype="application/json",
     )
     response.headers.update(headers or {})
     return response
