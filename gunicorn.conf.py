@@ -30,3 +30,9 @@ graceful_timeout = 30
 # Gunicorn 24+ opens a control socket at ~/.gunicorn/gunicorn.ctl by default;
 # we do not use it, and two instances on one machine would share that path.
 control_socket_disable = True
+
+# Requests gunicorn refuses itself (malformed HTTP, oversized headers) get the
+# contract's JSON error body instead of gunicorn's HTML page.
+from app.gunicorn_errors import install  # noqa: E402
+
+install()

@@ -144,6 +144,14 @@ _HTTP_MESSAGES = {
 }
 
 
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> bytes:
+    """The contract's error body: ``{"error": code, "message": ...}`` plus ``details``."""
+    body: dict[str, Any] = {"error": code, "message": message}
+    if details:
+        body["details"] = details
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def error_response(
     status: int,
     code: str,
@@ -152,14 +160,7 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Build the contract's JSON error response."""
-    body: dict[str, Any] = {"error": code, "message": message}
-    if details:
-        body["details"] = details
-    response = Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        status=status,
-        mimetype="application/json",
-    )
+    response = Response(error_body(code, message, details), status, mimetype="application/json")
     response.headers.update(headers or {})
     return response
 

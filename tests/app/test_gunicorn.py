@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -168,3 +169,46 @@ def test_store_outage_is_503_and_recovers(doomed_store: object) -> None:
         assert reply.status == 200
     finally:
         stop_process(process)
+
+
+def raw_exchange(http: HttpClient, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are; return the status, headers and body of the answer."""
+    with socket.create_connection((http.host, http.port), timeout=5) as conn:
+        conn.sendall(request)
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"GET /v1/sessions/s1 HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 400, "bad_request"),
+        (b"GET /v1/sessions/s1 HTTP/9.9\r\nHost: x\r\n\r\n", 400, "bad_request"),
+        (b"G\x00T / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request"),
+        (
+            b"GET /v1/sessions/s1 HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n",
+            431,
+            "request_header_fields_too_large",
+        ),
+        (
+            b"GET /v1/sessions/s1 HTTP/1.1\r\nHost: x\r\n"
+            + b"".join(b"X-%d: 1\r\n" % i for i in range(120))
+            + b"\r\n",
+            431,
+            "request_header_fields_too_large",
+        ),
+    ],
+    ids=["header-without-colon", "bad-version", "bad-method", "huge-header", "too-many-headers"],
+)
+def test_requests_gunicorn_refuses_get_json_not_html(
+    http: HttpClient, request_bytes: bytes, status: int, code: str
+) -> None:
+    got_status, headers, body = raw_exchange(http, request_bytes)
+    assert (got_status, headers["Content-Type"]) == (status, "application/json")
+    assert json.loads(body)["error"] == code
+    assert b"<html" not in body
