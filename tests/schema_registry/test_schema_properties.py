@@ -16,8 +16,9 @@ import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schema_registry import CompiledSchema, ValidationFailed, compile_schema
+from schema_registry import compile_schema
 from schema_registry.definition import check_definition
+from tests.schema_registry.helpers import details_of
 
 Node = dict[str, Any]
 Path = tuple[Any, ...]
@@ -182,15 +183,6 @@ DOCUMENTS = {
 }
 
 # -- helpers ------------------------------------------------------------------
-
-
-def details_of(schema: CompiledSchema, document: Any) -> dict[str, list[str]] | None:
-    """Return the details of the ValidationFailed that ``document`` raises, or None if valid."""
-    try:
-        schema.validate(document)
-    except ValidationFailed as failure:
-        return failure.details
-    return None
 
 
 def typed_paths(node: Node, value: Any, path: Path = ()) -> list[tuple[Path, Node]]:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from schema_registry import CompiledSchema, ValidationFailed
+from schema_registry import CompiledSchema
+from tests.schema_registry.helpers import details_of
 
 CompileField = Callable[..., CompiledSchema]
 
@@ -69,15 +70,6 @@ STRICT_TYPES: list[tuple[dict[str, Any], Any, list[str] | None]] = [
     ({"type": "object"}, "{}", ["Not a valid object."]),
     ({"type": "object"}, None, NULL),
 ]
-
-
-def details_of(schema: CompiledSchema, document: Any) -> dict[str, list[str]] | None:
-    """Return the details of the ValidationFailed that ``document`` raises, or None if valid."""
-    try:
-        schema.validate(document)
-    except ValidationFailed as failure:
-        return failure.details
-    return None
 
 
 def _id(row: tuple[dict[str, Any], Any, list[str] | None]) -> str:

@@ -9,17 +9,9 @@ from typing import Any
 import pytest
 
 from schema_registry import CompiledSchema, ValidationFailed, compile_schema
+from tests.schema_registry.helpers import details_of
 
 CompileField = Callable[..., CompiledSchema]
-
-
-def details_of(schema: CompiledSchema, document: Any) -> dict[str, list[str]] | None:
-    """Return the details of the ValidationFailed that ``document`` raises, or None if valid."""
-    try:
-        schema.validate(document)
-    except ValidationFailed as failure:
-        return failure.details
-    return None
 
 
 STRING_BOUNDS = "Length must be between 2 and 4."
