@@ -7,6 +7,10 @@ The compiler is a table, `FIELD_BUILDERS`, of one small function per
 `Schema.from_dict`, which keeps them out of marshmallow's global class
 registry, so compiling schemas again and again (hot reload) leaks nothing.
 
+Alongside each marshmallow schema, `schema_registry.predicates` builds a
+plain-Python acceptance check from the same definition: valid documents pass
+that alone, and marshmallow runs only to explain a refusal.
+
 A `CompiledSchema` is never changed once built: validating a document only
 reads it, so any number of threads may share one.
 """
@@ -32,6 +36,7 @@ from schema_registry.fields import (
     StrictObject,
     StrictString,
 )
+from schema_registry.predicates import Predicate, build_predicate
 
 Definition = Mapping[str, Any]
 Validators = list[validate.Validator]
@@ -65,12 +70,19 @@ class CompiledSchema:
     digest: str
     definition: dict[str, Any]
     _validator: Schema = field(repr=False)
+    accepts: Predicate = field(repr=False)
 
     def validate(self, document: dict[str, Any]) -> None:
         """Raise `ValidationFailed` unless ``document`` matches this schema."""
-        messages = self._validator.validate(document)
-        if messages:
-            raise ValidationFailed(details_from_messages(messages), schema_name=self.name)
+        if self.accepts(document):
+            return
+        details = self.explain(document)
+        if details:
+            raise ValidationFailed(details, schema_name=self.name)
+
+    def explain(self, document: Any) -> dict[str, list[str]]:
+        """Every failing field of ``document`` with its messages; empty when it is valid."""
+        return details_from_messages(self._validator.validate(document))
 
 
 def compile_schema(
@@ -88,7 +100,8 @@ def compile_schema(
         raise SchemaLoadError(problems)
     plain = copy.deepcopy(dict(definition))
     validator = object_schema(plain, metadata_fields=RESERVED_FIELDS)
-    return CompiledSchema(name, source, digest, plain, validator)
+    accepts = build_predicate(plain, always_known=RESERVED_FIELDS)
+    return CompiledSchema(name, source, digest, plain, validator, accepts)
 
 
 def digest_of(data: bytes) -> str:

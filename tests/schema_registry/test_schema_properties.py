@@ -322,3 +322,24 @@ def test_acceptance_agrees_with_json_schema(data: st.DataObject) -> None:
     schema = compile_schema("prop.jsonschema.v1", definition)
     reference = jsonschema.Draft202012Validator(to_json_schema(definition))
     assert (details_of(schema, document) is None) == reference.is_valid(document)
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_fast_acceptance_agrees_with_marshmallow(data: st.DataObject) -> None:
+    """The plain-Python predicate accepts exactly the documents marshmallow finds no fault in."""
+    definition = data.draw(TOP_LEVEL_SCHEMAS, label="definition")
+    document = data.draw(documents(definition), label="document")
+    paths = typed_paths(definition, document)
+    objects = [(), *(path for path, node in paths if node["type"] == "object")]
+    values = [path for path, _ in paths]
+    mutation = data.draw(st.sampled_from(["none", "replace", "remove", "add"]), label="mutation")
+    if mutation == "add":
+        parent = data.draw(st.sampled_from(objects), label="object")
+        document = replaced(document, (*parent, UNKNOWN_NAME), data.draw(JSON_VALUES))
+    elif values and mutation != "none":
+        path = data.draw(st.sampled_from(values), label="path")
+        new = ... if mutation == "remove" else data.draw(JSON_VALUES, label="new value")
+        document = replaced(document, path, new)
+    schema = compile_schema("prop.fast.v1", definition)
+    assert schema.accepts(document) == (schema.explain(document) == {})
