@@ -12,8 +12,13 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads let one worker keep HTTP keep-alive connections open while waiting
 # on Redis; the work per request is short, so a few are enough.
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 keepalive = 5
+
+# Each worker gets its own listening socket and the kernel spreads new
+# connections across them; with one shared socket, a burst of connections
+# (a client's pool opening) mostly lands on whichever worker wakes first.
+reuse_port = True
 
 # A read of 100 namespaces of 128 characters is about 15 KiB of URL, which the
 # contract says must be served. Gunicorn caps any non-zero request-line limit
