@@ -11,6 +11,11 @@ Alongside each marshmallow schema, `schema_registry.predicates` builds a
 plain-Python acceptance check from the same definition: valid documents pass
 that alone, and marshmallow runs only to explain a refusal.
 
+A reference node (``type: <schema name>``) is compiled to the referenced
+`CompiledSchema`'s *nested* form (its object schema without the top-level
+metadata fields), which `compile_schema` is given ready-made: the loader
+compiles schemas in dependency order and never builds a cycle.
+
 A `CompiledSchema` is never changed once built: validating a document only
 reads it, so any number of threads may share one.
 """
@@ -21,12 +26,23 @@ import copy
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
-from schema_registry.definition import RESERVED_FIELDS, check_definition
-from schema_registry.errors import SchemaLoadError, ValidationFailed, details_from_messages
+from schema_registry.definition import (
+    RESERVED_FIELDS,
+    check_definition,
+    is_reference,
+    unknown_reference,
+)
+from schema_registry.errors import (
+    SchemaLoadError,
+    SchemaProblem,
+    ValidationFailed,
+    details_from_messages,
+)
 from schema_registry.fields import (
     AnyArray,
     StrictArray,
@@ -37,10 +53,12 @@ from schema_registry.fields import (
     StrictString,
 )
 from schema_registry.predicates import Predicate, build_predicate
+from schema_registry.yamlsource import KeyPath, dotted
 
 Definition = Mapping[str, Any]
 Validators = list[validate.Validator]
-FieldBuilder = Callable[[Definition, "str | None"], "fields.Field[Any]"]
+References = Mapping[str, Schema]  # schema name -> its nested object schema
+FieldBuilder = Callable[[Definition, "str | None", References], "fields.Field[Any]"]
 
 
 class ObjectSchema(Schema):
@@ -63,6 +81,8 @@ class CompiledSchema:
     schemas) and marshmallow keeps per-call state in a fresh error store, so
     concurrent `validate` calls from gunicorn's threads need no lock.
     ``definition`` is the compiler's own copy: read it, do not change it.
+    ``references`` are the compiled schemas it refers to directly, as they
+    were when it was built; ``text`` is the file's text as it was loaded.
     """
 
     name: str
@@ -71,6 +91,10 @@ class CompiledSchema:
     definition: dict[str, Any]
     _validator: Schema = field(repr=False)
     accepts: Predicate = field(repr=False)
+    references: Mapping[str, CompiledSchema] = field(repr=False)
+    text: str = field(repr=False)
+    _nested_validator: Schema = field(repr=False)
+    _nested_accepts: Predicate = field(repr=False)
 
     def validate(self, document: dict[str, Any]) -> None:
         """Raise `ValidationFailed` unless ``document`` matches this schema."""
@@ -86,22 +110,68 @@ class CompiledSchema:
 
 
 def compile_schema(
-    name: str, definition: Definition, *, source: str = "<memory>", digest: str = ""
+    name: str,
+    definition: Definition,
+    *,
+    source: str = "<memory>",
+    digest: str = "",
+    text: str = "",
+    references: Mapping[str, CompiledSchema] | None = None,
 ) -> CompiledSchema:
     """Compile a schema definition; raise `SchemaLoadError` if it breaks the language.
 
     The loaders check definitions (with line numbers) before calling this;
     the check is repeated here so that a definition built in memory cannot
-    reach the builders unchecked. ``digest`` is kept as given (the loaders
-    pass `digest_of` the file's bytes).
+    reach the builders unchecked. ``digest`` and ``text`` are kept as given
+    (the loaders pass `digest_of` the file's bytes, and its text).
+    ``references`` must hold every schema the definition refers to by name.
     """
+    given = dict(references or {})
     problems = check_definition(definition, file=source)
+    problems += [
+        SchemaProblem(source, 1, dotted(path), unknown_reference(ref))
+        for path, ref in referenced_names(definition)
+        if ref not in given
+    ]
     if problems:
         raise SchemaLoadError(problems)
     plain = copy.deepcopy(dict(definition))
-    validator = object_schema(plain, metadata_fields=RESERVED_FIELDS)
-    accepts = build_predicate(plain, always_known=RESERVED_FIELDS)
-    return CompiledSchema(name, source, digest, plain, validator, accepts)
+    used = {ref: given[ref] for _, ref in referenced_names(plain)}
+    schemas = {ref: compiled._nested_validator for ref, compiled in used.items()}
+    predicates = {ref: compiled._nested_accepts for ref, compiled in used.items()}
+    return CompiledSchema(
+        name,
+        source,
+        digest,
+        plain,
+        object_schema(plain, schemas, metadata_fields=RESERVED_FIELDS),
+        build_predicate(plain, predicates, always_known=RESERVED_FIELDS),
+        MappingProxyType(used),
+        text,
+        object_schema(plain, schemas),
+        build_predicate(plain, predicates),
+    )
+
+
+def referenced_names(node: Any, path: KeyPath = ()) -> list[tuple[KeyPath, str]]:
+    """List ``(key path of the type key, schema name)`` for every reference under ``node``.
+
+    Tolerant of definitions that break other rules: it looks only where a
+    reference could be, so the loader can report unknown names in any file.
+    """
+    if not isinstance(node, Mapping):
+        return []
+    kind = node.get("type")
+    if isinstance(kind, str) and is_reference(kind):
+        return [((*path, "type"), kind)]
+    found: list[tuple[KeyPath, str]] = []
+    properties = node.get("properties")
+    if kind == "object" and isinstance(properties, Mapping):
+        for key, child in properties.items():
+            found += referenced_names(child, (*path, "properties", key))
+    if kind == "array":
+        found += referenced_names(node.get("items"), (*path, "items"))
+    return found
 
 
 def digest_of(data: bytes) -> str:
@@ -109,7 +179,9 @@ def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def object_schema(node: Definition, *, metadata_fields: tuple[str, ...] = ()) -> Schema:
+def object_schema(
+    node: Definition, references: References | None = None, *, metadata_fields: tuple[str, ...] = ()
+) -> Schema:
     """Build the marshmallow schema instance that checks one ``type: object`` node.
 
     Fields get neutral attribute names and the property name as ``data_key``,
@@ -117,9 +189,10 @@ def object_schema(node: Definition, *, metadata_fields: tuple[str, ...] = ()) ->
     `Schema` attribute. ``metadata_fields`` are accepted with any value: the
     service sets them itself, and clients may send back what they read.
     """
+    refs = references or {}
     properties: Mapping[str, Definition] = node.get("properties") or {}
     declared: dict[str, fields.Field[Any]] = {
-        f"field_{index}": build_field(schema, name)
+        f"field_{index}": build_field(schema, name, refs)
         for index, (name, schema) in enumerate(properties.items())
     }
     for index, name in enumerate(metadata_fields):
@@ -128,9 +201,12 @@ def object_schema(node: Definition, *, metadata_fields: tuple[str, ...] = ()) ->
     return schema_class(unknown=INCLUDE if node.get("allowUnknown", False) else RAISE)
 
 
-def build_field(node: Definition, data_key: str | None) -> fields.Field[Any]:
+def build_field(
+    node: Definition, data_key: str | None, references: References
+) -> fields.Field[Any]:
     """Build the field for one schema node, read from ``data_key`` in its parent object."""
-    return FIELD_BUILDERS[node["type"]](node, data_key)
+    builder = FIELD_BUILDERS.get(node["type"], _reference)
+    return builder(node, data_key, references)
 
 
 def _presence(node: Definition, data_key: str | None) -> dict[str, Any]:
@@ -151,41 +227,46 @@ def _enum(node: Definition) -> Validators:
     return [validate.OneOf(node["enum"])] if "enum" in node else []
 
 
-def _string(node: Definition, data_key: str | None) -> fields.Field[Any]:
+def _string(node: Definition, data_key: str | None, refs: References) -> fields.Field[Any]:
     """Build a ``string`` field: ``min``/``max`` bound its length."""
     checks = _bounds(node, validate.Length) + _enum(node)
     return StrictString(validate=checks, **_presence(node, data_key))
 
 
-def _integer(node: Definition, data_key: str | None) -> fields.Field[Any]:
+def _integer(node: Definition, data_key: str | None, refs: References) -> fields.Field[Any]:
     """Build an ``integer`` field: ``min``/``max`` bound its value."""
     checks = _bounds(node, validate.Range) + _enum(node)
     return StrictInteger(validate=checks, **_presence(node, data_key))
 
 
-def _number(node: Definition, data_key: str | None) -> fields.Field[Any]:
+def _number(node: Definition, data_key: str | None, refs: References) -> fields.Field[Any]:
     """Build a ``number`` field: ``min``/``max`` bound its value."""
     checks = _bounds(node, validate.Range) + _enum(node)
     return StrictNumber(validate=checks, **_presence(node, data_key))
 
 
-def _boolean(node: Definition, data_key: str | None) -> fields.Field[Any]:
+def _boolean(node: Definition, data_key: str | None, refs: References) -> fields.Field[Any]:
     """Build a ``boolean`` field."""
     return StrictBoolean(**_presence(node, data_key))
 
 
-def _array(node: Definition, data_key: str | None) -> fields.Field[Any]:
+def _array(node: Definition, data_key: str | None, refs: References) -> fields.Field[Any]:
     """Build an ``array`` field: ``min``/``max`` bound its item count; ``items`` checks each."""
     checks = _bounds(node, validate.Length)
     if "items" not in node:
         return AnyArray(validate=checks, **_presence(node, data_key))
-    inner = build_field(node["items"], None)
+    inner = build_field(node["items"], None, refs)
     return StrictArray(inner, validate=checks, **_presence(node, data_key))
 
 
-def _object(node: Definition, data_key: str | None) -> fields.Field[Any]:
+def _object(node: Definition, data_key: str | None, refs: References) -> fields.Field[Any]:
     """Build an ``object`` field from its own nested schema."""
-    return StrictObject(object_schema(node), **_presence(node, data_key))
+    return StrictObject(object_schema(node, refs), **_presence(node, data_key))
+
+
+def _reference(node: Definition, data_key: str | None, refs: References) -> fields.Field[Any]:
+    """Build the field of ``type: <schema name>``: the referenced schema, nested."""
+    return StrictObject(refs[node["type"]], **_presence(node, data_key))
 
 
 #: One builder per ``type`` of the schema language.

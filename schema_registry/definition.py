@@ -9,6 +9,7 @@ the keys it allows and one small function per key.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,9 +19,26 @@ from schema_registry.errors import SchemaProblem
 from schema_registry.yamlsource import KeyPath, dotted
 
 #: Top-level fields that the service sets on every stored document.
-RESERVED_FIELDS = ("_modified", "_namespace", "_session")
+RESERVED_FIELDS = ("_modified", "_namespace", "_schemaVersion", "_session")
 
 _MAX_SHOWN = 40  # characters of a bad string value quoted in a message
+
+#: A schema's name is a namespace name: the same rule as the HTTP contract's.
+SCHEMA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*")
+MAX_NAME_LENGTH = 128
+
+#: The keys a reference node (``type: <schema name>``) may have.
+REFERENCE_KEYS = ("optional", "type")
+
+
+def is_valid_schema_name(name: str) -> bool:
+    """Tell whether ``name`` is a valid namespace name, and so a valid schema name."""
+    return len(name) <= MAX_NAME_LENGTH and SCHEMA_NAME.fullmatch(name) is not None
+
+
+def is_reference(kind: Any) -> bool:
+    """Tell whether a ``type`` value names another schema rather than a built-in type."""
+    return isinstance(kind, str) and kind not in KEY_RULES and is_valid_schema_name(kind)
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,8 @@ def check_schema(node: Any, place: Place) -> list[SchemaProblem]:
     if "type" not in node:
         return [place.problem(f"'type' is missing; it must be one of: {_TYPE_LIST}")]
     kind = node["type"]
+    if is_reference(kind):
+        return _check_reference(node, place)
     if not isinstance(kind, str) or kind not in KEY_RULES:
         return [place.child("type").problem(_unknown_type(kind))]
     rules = KEY_RULES[kind]
@@ -86,11 +106,28 @@ def check_schema(node: Any, place: Place) -> list[SchemaProblem]:
     return problems + _check_bounds_order(node, place, rules)
 
 
+def _check_reference(node: Mapping[Any, Any], place: Place) -> list[SchemaProblem]:
+    """Check a reference node: ``type: <schema name>`` and maybe ``optional``, nothing else.
+
+    Whether the named schema exists (and loads) is decided by the loader,
+    which sees the whole registry.
+    """
+    problems: list[SchemaProblem] = []
+    for key, value in node.items():
+        if key == "optional":
+            problems.extend(_check_bool(value, place.child(key)))
+        elif key != "type":
+            allowed = ", ".join(REFERENCE_KEYS)
+            message = f"unknown key for a reference to {node['type']!r}; allowed keys: {allowed}"
+            problems.append(place.child(key).problem(message))
+    return problems
+
+
 def _check_top_level(node: Mapping[Any, Any], place: Place) -> list[SchemaProblem]:
     """Apply the rules that only hold for the document's own (top-level) schema."""
     problems: list[SchemaProblem] = []
     kind = node.get("type")
-    if isinstance(kind, str) and kind in KEY_RULES and kind != "object":
+    if isinstance(kind, str) and (kind in KEY_RULES or is_reference(kind)) and kind != "object":
         message = f"the top level must be 'type: object', got '{kind}'"
         problems.append(place.child("type").problem(message))
     if "optional" in node:
@@ -242,7 +279,7 @@ _TYPE_LIST = ", ".join(sorted(KEY_RULES))
 def _not_a_schema(value: Any) -> str:
     """Explain that a value where a schema belongs is not a mapping."""
     message = f"must be a schema (a mapping with a 'type'), got {describe(value)}"
-    if isinstance(value, str) and value in KEY_RULES:
+    if isinstance(value, str) and (value in KEY_RULES or is_reference(value)):
         message += f"; did you mean '{{type: {value}}}'?"
     return message
 
@@ -250,8 +287,15 @@ def _not_a_schema(value: Any) -> str:
 def _unknown_type(kind: Any) -> str:
     """Explain a ``type`` value that names no type."""
     if isinstance(kind, str):
-        return f"unknown type {kind!r}; it must be one of: {_TYPE_LIST}"
-    return f"must be one of: {_TYPE_LIST}, got {describe(kind)}"
+        return f"unknown type {kind!r}; it must be one of: {_TYPE_LIST}, or a schema's name"
+    return f"must be one of: {_TYPE_LIST}, or a schema's name, got {describe(kind)}"
+
+
+def unknown_reference(name: str) -> str:
+    """Explain a reference to a schema that is not in the registry."""
+    if "." in name:
+        return f"unknown schema {name!r}"
+    return _unknown_type(name)  # most likely a misspelt built-in type
 
 
 def describe(value: Any) -> str:

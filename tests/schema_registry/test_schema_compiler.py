@@ -87,14 +87,14 @@ def test_compile_schema_refuses_an_invalid_definition_with_its_problems() -> Non
         compile_schema("team.bad.v1", definition, source="plugin:bad")
     assert caught.value.problems == (
         SchemaProblem(
+            "plugin:bad", 1, "properties.b.min", "must be an integer, got a string ('0')"
+        ),
+        SchemaProblem(
             "plugin:bad",
             1,
             "properties.a.type",
             "unknown type 'text'; it must be one of:"
-            " array, boolean, integer, number, object, string",
-        ),
-        SchemaProblem(
-            "plugin:bad", 1, "properties.b.min", "must be an integer, got a string ('0')"
+            " array, boolean, integer, number, object, string, or a schema's name",
         ),
     )
 

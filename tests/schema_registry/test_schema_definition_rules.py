@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from schema_registry import SchemaProblem, read_schema_file
+from schema_registry import SchemaProblem, check_paths, read_schema_file
 from schema_registry.definition import check_definition
 
 Expected = list[tuple[int, str, str]]
 
 TYPES = "array, boolean, integer, number, object, string"
+TYPES_OR_NAME = f"{TYPES}, or a schema's name"
 STRING_KEYS = "enum, max, min, optional, type"
 OBJECT_KEYS = "allowUnknown, optional, properties, type"
 
@@ -94,6 +95,7 @@ RULES: list[tuple[str, str, Expected]] = [
             type: string
           _modified:
             type: string
+          _schemaVersion: {type: string}
         """,
         [
             (
@@ -110,6 +112,11 @@ RULES: list[tuple[str, str, Expected]] = [
                 9,
                 "properties._modified",
                 "'_modified' is reserved: the service sets it on every document",
+            ),
+            (
+                11,
+                "properties._schemaVersion",
+                "'_schemaVersion' is reserved: the service sets it on every document",
             ),
         ],
     ),
@@ -150,14 +157,14 @@ RULES: list[tuple[str, str, Expected]] = [
           name:
             type: strin
         """,
-        [(4, "properties.name.type", f"unknown type 'strin'; it must be one of: {TYPES}")],
+        [(4, "properties.name.type", f"unknown type 'strin'; it must be one of: {TYPES_OR_NAME}")],
     ),
     (
         "a type must be a string",
         """\
         type: [object]
         """,
-        [(1, "type", f"must be one of: {TYPES}, got a list")],
+        [(1, "type", f"must be one of: {TYPES_OR_NAME}, got a list")],
     ),
     (
         "an unknown key of a string is named by its path",
@@ -581,7 +588,7 @@ RULES: list[tuple[str, str, Expected]] = [
         [
             (3, "properties.name.min", "must be a non-negative integer, got an integer (-1)"),
             (4, "properties.age.max", "must be an integer, got a string ('old')"),
-            (5, "properties.pet.type", f"unknown type 'dog'; it must be one of: {TYPES}"),
+            (5, "properties.pet.type", f"unknown type 'dog'; it must be one of: {TYPES_OR_NAME}"),
             (6, "extra", f"unknown key for type 'object'; allowed keys: {OBJECT_KEYS}"),
         ],
     ),
@@ -589,9 +596,14 @@ RULES: list[tuple[str, str, Expected]] = [
 
 
 def problems_of(path: Path) -> Expected:
-    """Read a schema file and return its problems as (line, key, message) triples."""
-    definition, problems = read_schema_file(path)
-    assert (definition is None) == bool(problems)
+    """Check a schema file alone and return its problems as (line, key, message) triples.
+
+    `check_paths` also resolves references, which `read_schema_file` leaves to the loader.
+    """
+    problems = check_paths([path])
+    definition, own = read_schema_file(path)
+    assert (definition is None) == bool(own)
+    assert set(own) <= set(problems)
     assert all(problem.file == str(path) for problem in problems)
     return [(problem.line, problem.key, problem.message) for problem in problems]
 

@@ -78,7 +78,7 @@ def test_every_problem_of_every_file_is_reported_together(tmp_path: Path) -> Non
     ]
     assert str(caught.value).splitlines()[1] == (
         f"{a}:3: properties.x.type: unknown type 'strng';"
-        " it must be one of: array, boolean, integer, number, object, string"
+        " it must be one of: array, boolean, integer, number, object, string, or a schema's name"
     )
 
 
@@ -93,7 +93,7 @@ def test_same_schema_in_yaml_and_yml_is_a_problem(tmp_path: Path) -> None:
             str(tmp_path / "team.x.v1.yml"),
             1,
             "",
-            "schema 'team.x.v1' is also defined by team.x.v1.yaml; keep only one",
+            f"schema 'team.x.v1' is also defined by {tmp_path / 'team.x.v1.yaml'}; keep only one",
         ),
     )
 

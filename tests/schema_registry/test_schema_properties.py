@@ -2,8 +2,8 @@
 
 The strategies build a random schema definition, then documents that are valid
 for it by construction. Breaking one field must fail with exactly that field's
-path, and acceptance must agree with JSON Schema (the language's types are
-JSON Schema's types, which a later issue exports to).
+path, and acceptance must agree with JSON Schema through the real export,
+`to_json_schema`, references included.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import jsonschema
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schema_registry import compile_schema
+from schema_registry import CompiledSchema, Registry, compile_schema, to_json_schema
 from schema_registry.definition import check_definition
 from tests.schema_registry.helpers import details_of
 
@@ -120,29 +120,44 @@ SCHEMAS = st.recursive(
 )
 TOP_LEVEL_SCHEMAS = objects_of(SCHEMAS)
 
+#: The name of the shared schema that generated schemas with references refer to.
+SHARED = "prop.shared.v1"
+SCHEMAS_WITH_REFERENCES = st.recursive(
+    leaf_schemas() | st.just({"type": SHARED}),
+    lambda children: arrays_of(children) | objects_of(children),
+    max_leaves=8,
+)
+TOP_LEVEL_SCHEMAS_WITH_REFERENCES = objects_of(SCHEMAS_WITH_REFERENCES)
+
 # -- documents valid by construction ------------------------------------------
 
 
-def documents(node: Node) -> st.SearchStrategy[Any]:
-    """Return a strategy for values that are valid for the schema ``node``."""
-    return DOCUMENTS[node["type"]](node)
+def documents(node: Node, shared: Node | None = None) -> st.SearchStrategy[Any]:
+    """Return a strategy for values that are valid for the schema ``node``.
+
+    ``shared`` is the definition of the schema ``SHARED`` that references name.
+    """
+    if node["type"] == SHARED:
+        assert shared is not None
+        return documents(shared)
+    return DOCUMENTS[node["type"]](node, shared)
 
 
-def _strings(node: Node) -> st.SearchStrategy[Any]:
+def _strings(node: Node, shared: Node | None) -> st.SearchStrategy[Any]:
     if "enum" in node:
         return st.sampled_from(node["enum"])
     low = node.get("min", 0)
     return st.text(min_size=low, max_size=node.get("max", low + 5))
 
 
-def _integers(node: Node) -> st.SearchStrategy[Any]:
+def _integers(node: Node, shared: Node | None) -> st.SearchStrategy[Any]:
     if "enum" in node:
         return st.sampled_from(node["enum"]).flatmap(lambda v: st.sampled_from([v, float(v)]))
     ints = st.integers(node.get("min"), node.get("max"))
     return ints | ints.filter(lambda v: abs(v) <= 2**53).map(float)  # integral floats
 
 
-def _numbers(node: Node) -> st.SearchStrategy[Any]:
+def _numbers(node: Node, shared: Node | None) -> st.SearchStrategy[Any]:
     if "enum" in node:
         return st.sampled_from(node["enum"])
     low, high = node.get("min"), node.get("max")
@@ -154,16 +169,16 @@ def _numbers(node: Node) -> st.SearchStrategy[Any]:
     return floats | st.integers(first, last)
 
 
-def _arrays(node: Node) -> st.SearchStrategy[Any]:
-    items = documents(node["items"]) if "items" in node else JSON_VALUES
+def _arrays(node: Node, shared: Node | None) -> st.SearchStrategy[Any]:
+    items = documents(node["items"], shared) if "items" in node else JSON_VALUES
     low = node.get("min", 0)
     return st.lists(items, min_size=low, max_size=node.get("max", low + 3))
 
 
-def _objects(node: Node) -> st.SearchStrategy[Any]:
+def _objects(node: Node, shared: Node | None) -> st.SearchStrategy[Any]:
     properties = node.get("properties", {})
-    required = {k: documents(v) for k, v in properties.items() if not v.get("optional")}
-    optional = {k: documents(v) for k, v in properties.items() if v.get("optional")}
+    required = {k: documents(v, shared) for k, v in properties.items() if not v.get("optional")}
+    optional = {k: documents(v, shared) for k, v in properties.items() if v.get("optional")}
     fixed = st.fixed_dictionaries(required, optional=optional)
     if not node.get("allowUnknown"):
         return fixed
@@ -177,7 +192,7 @@ DOCUMENTS = {
     "string": _strings,
     "integer": _integers,
     "number": _numbers,
-    "boolean": lambda node: st.booleans(),
+    "boolean": lambda node, shared: st.booleans(),
     "array": _arrays,
     "object": _objects,
 }
@@ -216,26 +231,11 @@ def dotted(path: Path) -> str:
     return ".".join(str(part) for part in path)
 
 
-def to_json_schema(node: Node) -> Node:
-    """Translate a definition to the equivalent JSON Schema (draft 2020-12)."""
-    names = {"min": "minimum", "max": "maximum"}
-    if node["type"] in ("string", "array"):
-        unit = "Length" if node["type"] == "string" else "Items"
-        names = {"min": f"min{unit}", "max": f"max{unit}"}
-    result: Node = {"type": node["type"]}
-    result.update({names[key]: node[key] for key in ("min", "max") if key in node})
-    if "enum" in node:
-        result["enum"] = node["enum"]
-    if "items" in node:
-        result["items"] = to_json_schema(node["items"])
-    if node["type"] == "object":
-        properties = node.get("properties", {})
-        result["properties"] = {name: to_json_schema(child) for name, child in properties.items()}
-        result["required"] = [
-            name for name, child in properties.items() if not child.get("optional")
-        ]
-        result["additionalProperties"] = node.get("allowUnknown", False)
-    return result
+def compiled_with_shared(definition: Node, shared: Node) -> tuple[CompiledSchema, Registry]:
+    """Compile ``definition`` against the schema ``SHARED``; both in one registry."""
+    shared_schema = compile_schema(SHARED, shared)
+    schema = compile_schema("prop.main.v1", definition, references={SHARED: shared_schema})
+    return schema, Registry([shared_schema, schema])
 
 
 # -- properties ---------------------------------------------------------------
@@ -320,8 +320,27 @@ def test_acceptance_agrees_with_json_schema(data: st.DataObject) -> None:
         path = data.draw(st.sampled_from(paths), label="path")
         document = replaced(document, path, data.draw(JSON_VALUES, label="new value"))
     schema = compile_schema("prop.jsonschema.v1", definition)
-    reference = jsonschema.Draft202012Validator(to_json_schema(definition))
+    exported = to_json_schema("prop.jsonschema.v1", Registry([schema]))
+    reference = jsonschema.Draft202012Validator(exported)
     assert (details_of(schema, document) is None) == reference.is_valid(document)
+
+
+@PROPERTY_SETTINGS
+@given(st.data())
+def test_acceptance_through_references_agrees_with_json_schema(data: st.DataObject) -> None:
+    """With references to a shared schema, the export ($ref, $defs) still accepts the same."""
+    shared = data.draw(TOP_LEVEL_SCHEMAS, label="shared")
+    definition = data.draw(TOP_LEVEL_SCHEMAS_WITH_REFERENCES, label="definition")
+    document = data.draw(documents(definition, shared), label="document")
+    schema, registry = compiled_with_shared(definition, shared)
+    assert details_of(schema, document) is None
+    paths = [path for path, _ in typed_paths(definition, document)]
+    if paths and data.draw(st.booleans(), label="mutate"):
+        path = data.draw(st.sampled_from(paths), label="path")
+        document = replaced(document, path, data.draw(JSON_VALUES, label="new value"))
+    reference = jsonschema.Draft202012Validator(to_json_schema("prop.main.v1", registry))
+    assert (details_of(schema, document) is None) == reference.is_valid(document)
+    assert schema.accepts(document) == (schema.explain(document) == {})
 
 
 @PROPERTY_SETTINGS

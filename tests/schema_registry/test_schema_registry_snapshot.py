@@ -42,11 +42,11 @@ def test_registry_cannot_be_changed() -> None:
     """A snapshot is replaced, never modified."""
     registry = Registry([schema("team.a.v1")])
     with pytest.raises(AttributeError):
-        registry._schemas = {}
+        registry._entries = {}
     with pytest.raises(AttributeError):
-        del registry._schemas
+        del registry._entries
     with pytest.raises(TypeError):
-        registry._schemas["team.b.v1"] = schema("team.b.v1")  # type: ignore[index]
+        registry._entries["team.b.v1"] = schema("team.b.v1")  # type: ignore[index]
 
 
 def test_registry_is_not_affected_by_the_list_it_was_built_from() -> None:
