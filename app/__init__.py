@@ -10,13 +10,16 @@ from flask import Flask
 
 from app.config import Config, load_config
 from app.errors import register_error_handlers
+from app.health import bp as health_bp
+from app.introspection import bp as schemas_bp
 from app.keys import KeySpace
 from app.middleware import EncodedSlashGuard
 from app.repository import SessionRepository
+from app.schemas import SchemaHolder, SchemaWatcher
 from app.services import Services
 from app.sessions import bp as sessions_bp
 from app.store import redis_client
-from schema_registry import load_directory
+from schema_registry import parse_schema_dirs
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.extensions["sessionator"] = _build_services(config)
     app.register_blueprint(sessions_bp)
+    app.register_blueprint(schemas_bp)
+    app.register_blueprint(health_bp)
     register_error_handlers(app)
     app.wsgi_app = EncodedSlashGuard(app.wsgi_app)  # type: ignore[method-assign]
     return app
@@ -34,7 +39,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 def _build_services(config: Config) -> Services:
     client = redis_client(config.REDIS_URL, config.REDIS_TIMEOUT_MS)
-    registry = load_directory(config.SCHEMA_DIR)
-    log.info("Loaded %d schemas from %s", len(registry), config.SCHEMA_DIR)
+    schemas = SchemaHolder(parse_schema_dirs(config.SCHEMA_DIR))
+    if config.SCHEMA_POLL_MS:
+        SchemaWatcher(schemas, config.SCHEMA_POLL_MS / 1000).start()
     repository = SessionRepository(client, KeySpace(config.KEY_PREFIX))
-    return Services(config=config, repository=repository, registry=registry)
+    return Services(config=config, repository=repository, schemas=schemas)

@@ -1,4 +1,4 @@
-"""The ``sessionator`` command: run the service (with the embedded store when needed)."""
+"""The ``sessionator`` command: run the service, and check schema files before shipping them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from types import FrameType
 
 from app.config import ConfigError, load_config
 from app.embedded import EmbeddedStore, EmbeddedStoreError, exit_with_parent
-from schema_registry import SchemaLoadError, load_directory
+from schema_registry import check_paths, parse_schema_dirs
 
 PLACEHOLDER_URL = "unix:///embedded-store-starts-later"
 
@@ -30,7 +30,16 @@ def main(argv: list[str] | None = None) -> int:
         help="where the embedded store keeps its socket, log and data (default var/)",
     )
     run.add_argument("gunicorn_args", nargs=argparse.REMAINDER, help="passed on to gunicorn")
+    schemas = commands.add_parser("schemas", help="work with schema files")
+    schema_commands = schemas.add_subparsers(dest="schemas_command", required=True)
+    check = schema_commands.add_parser(
+        "check", help="print file:line: key: message for every problem; exit 1 if any"
+    )
+    check.add_argument("paths", nargs="*", help="schema directories or files (default: SCHEMA_DIR)")
     args = parser.parse_args(argv)
+    if args.command == "schemas":
+        default = parse_schema_dirs(os.environ.get("SCHEMA_DIR", "schemas"))
+        return check_schemas(args.paths or default)
     if os.environ.get("SESSIONATOR_EXIT_WITH_PARENT") == "1":
         exit_with_parent()  # `make run` killed by a script takes the service down too
     return run_service(Path(args.var_dir), args.gunicorn_args)
@@ -57,15 +66,26 @@ def run_service(var_dir: Path, gunicorn_args: list[str]) -> int:
             store.stop()
 
 
+def check_schemas(paths: list[str]) -> int:
+    """The schema linter: one ``file:line: key: message`` line per problem."""
+    problems = check_paths(paths)
+    for problem in problems:
+        print(problem)
+    count = len(problems)
+    print(f"{count} problem{'s' if count != 1 else ''} in {', '.join(paths)}", file=sys.stderr)
+    return 1 if problems else 0
+
+
 def _preflight(env: dict[str, str]) -> str | None:
-    """Refuse to start on bad configuration or a broken schema, before starting anything."""
+    """Refuse to start on bad configuration, before starting anything.
+
+    A broken schema file does not stop the service: it serves, reports the
+    file, and refuses writes to that one namespace.
+    """
     try:
-        config = load_config(environ={**env, "REDIS_URL": env.get("REDIS_URL") or PLACEHOLDER_URL})
-        load_directory(config.SCHEMA_DIR)
+        load_config(environ={**env, "REDIS_URL": env.get("REDIS_URL") or PLACEHOLDER_URL})
     except ConfigError as error:
         return str(error)
-    except SchemaLoadError as error:
-        return f"schemas refused:\n{error}"
     return None
 
 

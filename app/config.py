@@ -25,6 +25,7 @@ class Config:
 
     REDIS_URL: str = ""
     SCHEMA_DIR: str = "schemas"
+    SCHEMA_POLL_MS: int = 1000
     MAX_BODY_BYTES: int = 64 * 1024
     MAX_JSON_DEPTH: int = 32
     REDIS_TIMEOUT_MS: int = 250
@@ -35,6 +36,7 @@ _LIMITS: dict[str, tuple[int, int]] = {
     "MAX_BODY_BYTES": (2, 16 * 1024 * 1024),
     "MAX_JSON_DEPTH": (1, 512),
     "REDIS_TIMEOUT_MS": (10, 60_000),
+    "SCHEMA_POLL_MS": (0, 3_600_000),
 }
 
 

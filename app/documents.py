@@ -12,7 +12,7 @@ from typing import Any
 
 from app.errors import InvalidJson, RootMustBeObject, TooDeep
 
-METADATA_FIELDS = ("_session", "_namespace", "_modified")
+METADATA_FIELDS = ("_session", "_namespace", "_modified", "_schemaVersion")
 
 
 def parse_document(raw: bytes, max_depth: int) -> dict[str, Any]:
@@ -30,14 +30,22 @@ def client_data(document: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if key not in METADATA_FIELDS}
 
 
-def stamp(data: dict[str, Any], session_id: str, namespace: str, now: datetime) -> bytes:
-    """Serialize ``data`` with the service's metadata in front, as stored and served."""
-    document = {
-        "_session": session_id,
-        "_namespace": namespace,
-        "_modified": iso_milliseconds(now),
-        **data,
-    }
+def stamp(
+    data: dict[str, Any],
+    session_id: str,
+    namespace: str,
+    now: datetime,
+    schema_version: str | None = None,
+) -> bytes:
+    """Serialize ``data`` with the service's metadata in front, as stored and served.
+
+    ``schema_version`` is the digest of the schema that accepted ``data``, if
+    the namespace has one, so data written under an older schema can be found.
+    """
+    metadata = {"_session": session_id, "_namespace": namespace, "_modified": iso_milliseconds(now)}
+    if schema_version is not None:
+        metadata["_schemaVersion"] = schema_version
+    document = {**metadata, **data}
     try:
         return dumps(document)
     except UnicodeEncodeError:

@@ -20,6 +20,8 @@ chooses:
 422   validation_failed         body breaks the namespace's schema; ``details``
                                 maps each failing field path to its messages
 500   internal_error            a bug; logged, never shown as a stack trace
+503   schema_unavailable        the namespace's schema file does not load and
+                                never has: writes are refused until it is fixed
 503   store_unavailable         Redis cannot be reached; with ``Retry-After``
 ====  ========================  ==============================================
 """
@@ -119,6 +121,12 @@ class ValidationFailed(ServiceError):
     """The body breaks the namespace's schema."""
 
     status, code = 422, "validation_failed"
+
+
+class SchemaUnavailable(ServiceError):
+    """The namespace has a schema file that has never loaded: fail closed."""
+
+    status, code = 503, "schema_unavailable"
 
 
 class StoreUnavailable(ServiceError):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from app.config import Config
 from app.repository import SessionRepository
-from schema_registry import Registry
+from app.schemas import SchemaHolder
 
 
 @dataclass(frozen=True)
@@ -15,4 +15,4 @@ class Services:
 
     config: Config
     repository: SessionRepository
-    registry: Registry
+    schemas: SchemaHolder

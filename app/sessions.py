@@ -11,6 +11,7 @@ from app.documents import client_data, dumps, stamp
 from app.errors import NotFound
 from app.http import allow_query, json_response, read_json_object, requested_namespaces
 from app.services import Services
+from app.validation import validate_for_namespace
 
 bp = Blueprint("sessions", __name__, url_prefix="/v1/sessions")
 
@@ -59,10 +60,8 @@ def put_namespace(sid: str, ns: str) -> Response:
     services = _services()
     config = services.config
     data = client_data(read_json_object(request, config.MAX_BODY_BYTES, config.MAX_JSON_DEPTH))
-    schema = services.registry.get(ns)
-    if schema is not None:
-        schema.validate(data)
-    document = stamp(data, sid, ns, datetime.now(UTC))
+    version = validate_for_namespace(services.schemas.registry, ns, data)
+    document = stamp(data, sid, ns, datetime.now(UTC), schema_version=version)
     services.repository.put_namespace(sid, ns, document)
     return json_response(document)
 

@@ -7,7 +7,9 @@ it. Nothing here touches a Redis that was already running on the machine.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +28,7 @@ from tests.httpclient import HttpClient
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = REPO / "schemas"
+SCHEMA_PACKAGE = REPO / "tests" / "fixtures" / "restaurants-schemas"
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +38,25 @@ def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
     store.start()
     yield store
     store.stop()
+
+
+@pytest.fixture(scope="session")
+def installed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny schema package of tests/fixtures, pip-installed into a private directory.
+
+    Put it on PYTHONPATH to make its ``sessionator.schemas`` entry point visible;
+    the venv itself is left alone.
+    """
+    work = tmp_path_factory.mktemp("restaurants")
+    source = work / "src"
+    shutil.copytree(SCHEMA_PACKAGE, source)  # pip builds in place: keep the repo clean
+    site = work / "site"
+    command = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site)]
+    # setuptools builds wheels itself from 70.1; before that it needs the wheel package.
+    if all(importlib.util.find_spec(name) for name in ("setuptools", "wheel")):
+        command.append("--no-build-isolation")
+    subprocess.run([*command, str(source)], check=True, timeout=300, capture_output=True)
+    return site
 
 
 @pytest.fixture
@@ -57,7 +79,7 @@ def store(redis_url: str) -> Iterator[redis.Redis]:
 @pytest.fixture
 def app(redis_url: str) -> Flask:
     """The service on the private server, with the shipped schemas."""
-    return create_app({"REDIS_URL": redis_url, "SCHEMA_DIR": str(SCHEMA_DIR)})
+    return create_app({"REDIS_URL": redis_url, "SCHEMA_DIR": str(SCHEMA_DIR), "SCHEMA_POLL_MS": 0})
 
 
 @pytest.fixture

@@ -126,7 +126,14 @@ def test_nesting_past_the_limit_is_too_deep(
 
 
 def test_depth_limit_is_configurable(redis_url: str) -> None:
-    app = create_app({"REDIS_URL": redis_url, "SCHEMA_DIR": str(SCHEMA_DIR), "MAX_JSON_DEPTH": 2})
+    app = create_app(
+        {
+            "REDIS_URL": redis_url,
+            "SCHEMA_DIR": str(SCHEMA_DIR),
+            "MAX_JSON_DEPTH": 2,
+            "SCHEMA_POLL_MS": 0,
+        }
+    )
     client = app.test_client()
     assert client.put("/v1/sessions/s/n", data=nested(2), content_type=JSON).status_code == 200
     response = client.put("/v1/sessions/s/n", data=nested(3), content_type=JSON)
@@ -318,7 +325,8 @@ def test_schema_failure_is_422_with_paths(
      ("PUT", "/v1/sessions/s1/ns"), ("DELETE", "/v1/sessions/s1/ns")],
 )  # fmt: skip
 def test_unreachable_store_is_503_quickly(url: str, method: str, path: str) -> None:
-    client = create_app({"REDIS_URL": url, "SCHEMA_DIR": str(SCHEMA_DIR)}).test_client()
+    overrides = {"REDIS_URL": url, "SCHEMA_DIR": str(SCHEMA_DIR), "SCHEMA_POLL_MS": 0}
+    client = create_app(overrides).test_client()
     started = time.monotonic()
     response = client.open(path, method=method, data="{}", content_type=JSON)
     assert time.monotonic() - started < 0.5

@@ -1,0 +1,34 @@
+"""``/readyz``: whether this worker can serve, and what is wrong with the schemas."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from app.documents import dumps
+from app.http import json_response
+from app.services import Services
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/readyz")
+def ready() -> Response:
+    """200 when Redis answers (503 ``store_unavailable`` otherwise); lists schema problems.
+
+    A broken schema file does not make the service unready: every other
+    namespace is served, and that namespace fails closed on its own.
+    """
+    services: Services = current_app.extensions["sessionator"]
+    services.repository.ping()
+    registry = services.schemas.registry
+    body = {
+        "status": "ready",
+        "store": "ok",
+        "schemas": {
+            "inForce": sum(1 for entry in registry.entries() if entry.schema is not None),
+            "notInForce": [e.name for e in registry.entries() if e.schema is None],
+            "stale": [e.name for e in registry.entries() if e.status == "stale"],
+            "problems": [str(problem) for problem in registry.problems],
+        },
+    }
+    return json_response(dumps(body))

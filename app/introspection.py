@@ -1,0 +1,61 @@
+"""``/v1/schemas``: which schemas are in force, where they come from, and their JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from app import identifiers
+from app.documents import dumps, iso_milliseconds
+from app.errors import NotFound
+from app.http import allow_query, json_response
+from app.services import Services
+from schema_registry import SchemaEntry, to_json_schema
+
+bp = Blueprint("schemas", __name__, url_prefix="/v1/schemas")
+
+
+def _services() -> Services:
+    services: Services = current_app.extensions["sessionator"]
+    return services
+
+
+def summary(entry: SchemaEntry) -> dict[str, Any]:
+    """What the listing says about one schema."""
+    return {
+        "name": entry.name,
+        "status": entry.status,
+        "source": entry.source,
+        "digest": entry.digest,
+        "inForce": entry.schema.digest if entry.schema is not None else None,
+        "loadedAt": iso_milliseconds(entry.loaded_at),
+        "problems": [str(problem) for problem in entry.problems],
+    }
+
+
+@bp.get("")
+def list_schemas() -> Response:
+    """Every schema with its source, digest, load time and status, plus load problems."""
+    allow_query(request.args)
+    registry = _services().schemas.registry
+    body = {
+        "schemas": [summary(entry) for entry in registry.entries()],
+        "problems": [str(problem) for problem in registry.problems],
+    }
+    return json_response(dumps(body))
+
+
+@bp.get("/<name>")
+def get_schema(name: str) -> Response:
+    """One schema: its summary, its definition as written, and its JSON Schema export."""
+    name = identifiers.namespace(name)
+    allow_query(request.args)
+    registry = _services().schemas.registry
+    entry = registry.entry(name)
+    if entry is None:
+        raise NotFound(f"There is no schema named {name!r}.")
+    body = summary(entry)
+    body["definition"] = entry.schema.definition if entry.schema is not None else None
+    body["jsonSchema"] = to_json_schema(name, registry) if entry.schema is not None else None
+    return json_response(dumps(body))

@@ -1,0 +1,73 @@
+"""The live schema registry of one worker, and the watcher that reloads it.
+
+Each gunicorn worker holds one `SchemaHolder`. A request reads
+``holder.registry`` once and uses that snapshot throughout, so it sees the
+old set of schemas or the new one, never a mix. The watcher thread polls the
+schema directories' fingerprint (file names, sizes and modification times:
+one ``stat`` per file, no reading) and, when it changes, loads a complete new
+registry and swaps it in with one assignment. Loading never raises: a file
+that fails keeps its last good version in force (``stale``) or, if it never
+loaded, refuses writes to its namespace (``broken``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from schema_registry import Registry, fingerprint, load_registry
+
+log = logging.getLogger(__name__)
+
+
+class SchemaHolder:
+    """Holds the registry in force; replaced whole, never changed in place."""
+
+    def __init__(self, directories: Sequence[str], entry_points: bool = True) -> None:
+        self.directories = list(directories)
+        self.entry_points = entry_points
+        self._fingerprint: Any = fingerprint(self.directories)
+        self.registry: Registry = self._load(None)
+
+    def reload_if_changed(self) -> bool:
+        """Load a new registry if any schema file changed; whether one was swapped in."""
+        current = fingerprint(self.directories)
+        if current == self._fingerprint:
+            return False
+        self._fingerprint = current
+        self.registry = self._load(self.registry)
+        return True
+
+    def _load(self, previous: Registry | None) -> Registry:
+        registry = load_registry(
+            self.directories, entry_points=self.entry_points, previous=previous
+        )
+        for problem in registry.problems:
+            log.error("Schema problem: %s", problem)
+        in_force = sum(1 for entry in registry.entries() if entry.schema is not None)
+        log.info("Schemas in force: %d (%d problems)", in_force, len(registry.problems))
+        return registry
+
+
+class SchemaWatcher(threading.Thread):
+    """A daemon thread that asks the holder to reload every ``interval`` seconds."""
+
+    def __init__(self, holder: SchemaHolder, interval: float) -> None:
+        super().__init__(name="schema-watcher", daemon=True)
+        self.holder = holder
+        self.interval = interval
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        """Poll until stopped; a failure is logged and the next poll tries again."""
+        while not self._stopped.wait(self.interval):
+            try:
+                self.holder.reload_if_changed()
+            except Exception:  # the watcher must outlive any one bad reload
+                log.exception("Schema reload failed; keeping the schemas in force")
+
+    def stop(self) -> None:
+        """Ask the thread to finish after its current poll."""
+        self._stopped.set()
