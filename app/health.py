@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from app.documents import dumps
 from app.http import json_response
-from app.services import Services
+from app.services import current_services
 
 bp = Blueprint("health", __name__)
 
@@ -18,7 +18,7 @@ def ready() -> Response:
     A broken schema file does not make the service unready: every other
     namespace is served, and that namespace fails closed on its own.
     """
-    services: Services = current_app.extensions["sessionator"]
+    services = current_services()
     services.repository.ping()
     registry = services.schemas.registry
     body = {

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from app import identifiers
 from app.documents import dumps, iso_milliseconds
 from app.errors import NotFound
 from app.http import allow_query, json_response
-from app.services import Services
+from app.services import current_services
 from schema_registry import SchemaEntry, to_json_schema
 
 bp = Blueprint("schemas", __name__, url_prefix="/v1/schemas")
-
-
-def _services() -> Services:
-    services: Services = current_app.extensions["sessionator"]
-    return services
 
 
 def summary(entry: SchemaEntry) -> dict[str, Any]:
@@ -38,7 +33,7 @@ def summary(entry: SchemaEntry) -> dict[str, Any]:
 def list_schemas() -> Response:
     """Every schema with its source, digest, load time and status, plus load problems."""
     allow_query(request.args)
-    registry = _services().schemas.registry
+    registry = current_services().schemas.registry
     body = {
         "schemas": [summary(entry) for entry in registry.entries()],
         "problems": [str(problem) for problem in registry.problems],
@@ -51,7 +46,7 @@ def get_schema(name: str) -> Response:
     """One schema: its summary, its definition as written, and its JSON Schema export."""
     name = identifiers.namespace(name)
     allow_query(request.args)
-    registry = _services().schemas.registry
+    registry = current_services().schemas.registry
     entry = registry.entry(name)
     if entry is None:
         raise NotFound(f"There is no schema named {name!r}.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
+
 from app.config import Config
 from app.repository import SessionRepository
 from app.schemas import SchemaHolder
@@ -16,3 +18,9 @@ class Services:
     config: Config
     repository: SessionRepository
     schemas: SchemaHolder
+
+
+def current_services() -> Services:
+    """The services of the app handling the current request."""
+    services: Services = current_app.extensions["sessionator"]
+    return services

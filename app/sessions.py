@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from app import identifiers
 from app.documents import client_data, dumps, stamp
 from app.errors import NotFound
 from app.http import allow_query, json_response, read_json_object, requested_namespaces
-from app.services import Services
+from app.services import current_services
 from app.validation import validate_for_namespace
 
 bp = Blueprint("sessions", __name__, url_prefix="/v1/sessions")
-
-
-def _services() -> Services:
-    services: Services = current_app.extensions["sessionator"]
-    return services
 
 
 @bp.get("/<sid>")
@@ -26,7 +21,7 @@ def get_session(sid: str) -> Response:
     """The session's namespace names, plus the documents of any ``namespaces`` asked for."""
     sid = identifiers.session_id(sid)
     wanted = requested_namespaces(request.args)
-    names, documents = _services().repository.read_namespaces(sid, wanted)
+    names, documents = current_services().repository.read_namespaces(sid, wanted)
     head = dumps({"_session": sid, "_namespaces": names})[:-1]
     parts = [b"," + dumps(ns) + b":" + documents[ns] for ns in wanted if ns in documents]
     return json_response(head + b"".join(parts) + b"}")
@@ -37,7 +32,7 @@ def delete_session(sid: str) -> Response:
     """Remove every namespace of the session at once."""
     sid = identifiers.session_id(sid)
     allow_query(request.args)
-    count = _services().repository.delete_session(sid)
+    count = current_services().repository.delete_session(sid)
     return json_response(dumps({"removed": 1 if count else 0}))
 
 
@@ -46,7 +41,7 @@ def get_namespace(sid: str, ns: str) -> Response:
     """One namespace's document."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
-    document = _services().repository.get_namespace(sid, ns)
+    document = current_services().repository.get_namespace(sid, ns)
     if document is None:
         raise _not_found(sid, ns)
     return json_response(document)
@@ -57,7 +52,7 @@ def put_namespace(sid: str, ns: str) -> Response:
     """Create or replace one namespace's document, validated by its schema if it has one."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
-    services = _services()
+    services = current_services()
     config = services.config
     data = client_data(read_json_object(request, config.MAX_BODY_BYTES, config.MAX_JSON_DEPTH))
     version = validate_for_namespace(services.schemas.registry, ns, data)
@@ -71,7 +66,7 @@ def delete_namespace(sid: str, ns: str) -> Response:
     """Remove one namespace from the session."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
-    if not _services().repository.delete_namespace(sid, ns):
+    if not current_services().repository.delete_namespace(sid, ns):
         raise _not_found(sid, ns)
     return json_response(b'{"success":true}')
 
