@@ -11,7 +11,7 @@ from app.documents import dumps, iso_milliseconds
 from app.errors import NotFound
 from app.http import allow_query, json_response
 from app.services import current_services
-from schema_registry import SchemaEntry, to_json_schema
+from schema_registry import SchemaEntry, definition_source, to_json_schema
 
 bp = Blueprint("schemas", __name__, url_prefix="/v1/schemas")
 
@@ -43,7 +43,7 @@ def list_schemas() -> Response:
 
 @bp.get("/<name>")
 def get_schema(name: str) -> Response:
-    """One schema: its summary, its definition as written, and its JSON Schema export."""
+    """One schema: its summary, the version in force (as written and parsed), its JSON Schema."""
     name = identifiers.namespace(name)
     allow_query(request.args)
     registry = current_services().schemas.registry
@@ -51,6 +51,8 @@ def get_schema(name: str) -> Response:
     if entry is None:
         raise NotFound(f"There is no schema named {name!r}.")
     body = summary(entry)
+    in_force = entry.schema is not None
+    body["yaml"] = definition_source(entry) if in_force else None
     body["definition"] = entry.schema.definition if entry.schema is not None else None
-    body["jsonSchema"] = to_json_schema(name, registry) if entry.schema is not None else None
+    body["jsonSchema"] = to_json_schema(name, registry) if in_force else None
     return json_response(dumps(body))

@@ -186,6 +186,7 @@ def test_one_schema_in_its_language_and_as_json_schema(service: Service) -> None
     service.write("team.profile.v1", PROFILE)
     service.settle(lambda: service.http.get("/v1/schemas/team.profile.v1").status == 200)
     body = service.http.get("/v1/schemas/team.profile.v1").json()
+    assert body["yaml"] == PROFILE
     assert body["definition"] == {
         "type": "object",
         "properties": {"owner": {"type": "team.user.v1"}, "age": {"type": "integer"}},
