@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,16 +59,12 @@ class SchemaWatcher(threading.Thread):
         super().__init__(name="schema-watcher", daemon=True)
         self.holder = holder
         self.interval = interval
-        self._stopped = threading.Event()
 
     def run(self) -> None:
-        """Poll until stopped; a failure is logged and the next poll tries again."""
-        while not self._stopped.wait(self.interval):
+        """Poll for the life of the worker; a failure is logged and the next poll tries again."""
+        while True:
+            time.sleep(self.interval)
             try:
                 self.holder.reload_if_changed()
             except Exception:  # the watcher must outlive any one bad reload
                 log.exception("Schema reload failed; keeping the schemas in force")
-
-    def stop(self) -> None:
-        """Ask the thread to finish after its current poll."""
-        self._stopped.set()
