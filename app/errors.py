@@ -15,6 +15,7 @@ chooses:
 400   bad_request               a request HTTP itself cannot parse
 404   not_found                 no such namespace, or no such route
 405   method_not_allowed        with an ``Allow`` header
+412   precondition_failed       If-Match or If-None-Match does not hold
 413   payload_too_large         body over MAX_BODY_BYTES
 415   unsupported_media_type    a write whose Content-Type is not JSON
 422   validation_failed         body breaks the namespace's schema; ``details``
@@ -103,6 +104,12 @@ class NotFound(ServiceError):
     """No such namespace."""
 
     status, code = 404, "not_found"
+
+
+class PreconditionFailed(ServiceError):
+    """An If-Match or If-None-Match precondition of a write does not hold."""
+
+    status, code = 412, "precondition_failed"
 
 
 class PayloadTooLarge(ServiceError):

@@ -15,6 +15,7 @@ see one moment.
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
@@ -22,6 +23,7 @@ from typing import Any, ParamSpec, TypeVar
 import redis
 from redis.client import Pipeline
 
+from app.conditions import Preconditions
 from app.errors import StoreUnavailable
 from app.keys import KeySpace
 
@@ -46,6 +48,47 @@ return #names
 """
 
 
+# KEYS[1]: the namespace's document key. KEYS[2]: the session's index.
+# ARGV[1]: 'put' or 'delete'. ARGV[2]: the namespace name. ARGV[3]: the new document (put).
+# ARGV[4]: If-Match: '' (none), '*' (a document must exist) or 'list' (its ETag is in ARGV[6]).
+# ARGV[5]: If-None-Match: '' (none), '*' (no document may exist) or 'list' (its ETag is not
+#          in ARGV[7]).
+# ARGV[6], ARGV[7]: space-separated ETag values: SHA-1 hex digests of stored documents.
+# Checks the preconditions against the current document and writes only if they hold, in
+# one atomic step. Returns 1 done, 0 a precondition failed, -1 nothing to delete.
+_CONDITIONAL_WRITE = """
+local function listed(tags, tag)
+    for candidate in string.gmatch(tags, '%S+') do
+        if candidate == tag then return true end
+    end
+    return false
+end
+local current = redis.call('GET', KEYS[1])
+local tag = current and redis.sha1hex(current)
+if ARGV[4] == '*' and not current then return 0 end
+if ARGV[4] == 'list' and not (current and listed(ARGV[6], tag)) then return 0 end
+if ARGV[5] == '*' and current then return 0 end
+if ARGV[5] == 'list' and current and listed(ARGV[7], tag) then return 0 end
+if ARGV[1] == 'delete' then
+    if not current then return -1 end
+    redis.call('DEL', KEYS[1])
+    redis.call('ZREM', KEYS[2], ARGV[2])
+else
+    redis.call('SET', KEYS[1], ARGV[3])
+    redis.call('ZADD', KEYS[2], 'inf', ARGV[2])
+end
+return 1
+"""
+
+
+class WriteOutcome(enum.IntEnum):
+    """What a conditional write did."""
+
+    NOTHING_TO_DELETE = -1
+    PRECONDITION_FAILED = 0
+    DONE = 1
+
+
 def translate_redis_errors(method: Callable[P, R]) -> Callable[P, R]:
     """Turn any redis-py failure into StoreUnavailable, once, at this boundary."""
 
@@ -66,6 +109,7 @@ class SessionRepository:
         self._client = client
         self._keys = keys or KeySpace()
         self._delete_session = client.register_script(_DELETE_SESSION)
+        self._conditional_write = client.register_script(_CONDITIONAL_WRITE)
 
     @translate_redis_errors
     def ping(self) -> bool:
@@ -116,6 +160,27 @@ class SessionRepository:
             pipe.zrem(self._keys.index(session_id), namespace)
             deleted, _ = pipe.execute()
         return bool(deleted)
+
+    @translate_redis_errors
+    def write_if(
+        self,
+        session_id: str,
+        namespace: str,
+        preconditions: Preconditions,
+        document: bytes | None = None,
+    ) -> WriteOutcome:
+        """Put ``document`` (or delete, when None) only if ``preconditions`` hold, atomically."""
+        keys = [self._keys.document(session_id, namespace), self._keys.index(session_id)]
+        args = [
+            "delete" if document is None else "put",
+            namespace,
+            document or b"",
+            preconditions.if_match,
+            preconditions.if_none_match,
+            " ".join(preconditions.match_tags),
+            " ".join(preconditions.none_match_tags),
+        ]
+        return WriteOutcome(int(self._conditional_write(keys=keys, args=args)))
 
     @translate_redis_errors
     def delete_session(self, session_id: str) -> int:

@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, request
 
 from app import identifiers
+from app.conditions import etag_of, not_modified, write_preconditions
 from app.documents import client_data, dumps, stamp
-from app.errors import NotFound
+from app.errors import NotFound, PreconditionFailed
 from app.http import allow_query, json_response, read_json_object, requested_namespaces
+from app.repository import WriteOutcome
 from app.services import current_services
 from app.validation import validate_for_namespace
 
@@ -44,7 +46,9 @@ def get_namespace(sid: str, ns: str) -> Response:
     document = current_services().repository.get_namespace(sid, ns)
     if document is None:
         raise _not_found(sid, ns)
-    return json_response(document)
+    if not_modified(request, document):
+        return with_etag(Response(status=304), document)
+    return with_etag(json_response(document), document)
 
 
 @bp.put("/<sid>/<ns>")
@@ -57,8 +61,12 @@ def put_namespace(sid: str, ns: str) -> Response:
     data = client_data(read_json_object(request, config.MAX_BODY_BYTES, config.MAX_JSON_DEPTH))
     version = validate_for_namespace(services.schemas.registry, ns, data)
     document = stamp(data, sid, ns, datetime.now(UTC), schema_version=version)
-    services.repository.put_namespace(sid, ns, document)
-    return json_response(document)
+    preconditions = write_preconditions(request)
+    if preconditions.unconditional:
+        services.repository.put_namespace(sid, ns, document)
+    elif services.repository.write_if(sid, ns, preconditions, document) != WriteOutcome.DONE:
+        raise _precondition_failed(sid, ns)
+    return with_etag(json_response(document), document)
 
 
 @bp.delete("/<sid>/<ns>")
@@ -66,10 +74,32 @@ def delete_namespace(sid: str, ns: str) -> Response:
     """Remove one namespace from the session."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
-    if not current_services().repository.delete_namespace(sid, ns):
+    repository = current_services().repository
+    preconditions = write_preconditions(request)
+    if preconditions.unconditional:
+        deleted = repository.delete_namespace(sid, ns)
+        outcome = WriteOutcome.DONE if deleted else WriteOutcome.NOTHING_TO_DELETE
+    else:
+        outcome = repository.write_if(sid, ns, preconditions)
+    if outcome == WriteOutcome.NOTHING_TO_DELETE:
         raise _not_found(sid, ns)
+    if outcome == WriteOutcome.PRECONDITION_FAILED:
+        raise _precondition_failed(sid, ns)
     return json_response(b'{"success":true}')
 
 
 def _not_found(sid: str, ns: str) -> NotFound:
     return NotFound(f"Session {sid!r} has no namespace {ns!r}.")
+
+
+def _precondition_failed(sid: str, ns: str) -> PreconditionFailed:
+    return PreconditionFailed(
+        f"Namespace {ns!r} of session {sid!r} is not in the state If-Match or If-None-Match "
+        "asks for; read it again (its ETag) and retry."
+    )
+
+
+def with_etag(response: Response, document: bytes) -> Response:
+    """Set the strong ETag of the namespace document a response is about."""
+    response.set_etag(etag_of(document))
+    return response

@@ -6,15 +6,17 @@ server are what prove MULTI/EXEC and the Lua script behave.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import fakeredis
 import pytest
 import redis
 
+from app.conditions import Preconditions
 from app.errors import StoreUnavailable
 from app.keys import KeySpace
-from app.repository import SessionRepository
+from app.repository import SessionRepository, WriteOutcome
 from app.store import redis_client
 
 
@@ -93,7 +95,39 @@ def test_store_failures_become_store_unavailable() -> None:
         lambda: repository.delete_namespace("s", "a"),
         lambda: repository.delete_session("s"),
         lambda: repository.read_namespaces("s", ["a"]),
+        lambda: repository.write_if("s", "a", Preconditions(if_match="*")),
     ]
     for call in calls:
         with pytest.raises(StoreUnavailable):
             call()
+
+
+@pytest.fixture
+def real_repository(redis_url: str) -> Iterator[SessionRepository]:
+    """On the real server only: fakeredis's Lua has no redis.sha1hex."""
+    client = redis.Redis.from_url(redis_url)
+    yield SessionRepository(client, KeySpace("t"))
+    client.close()
+
+
+def test_conditional_writes_check_the_stored_documents_sha1(
+    real_repository: SessionRepository,
+) -> None:
+    repository = real_repository
+    create_only = Preconditions(if_none_match="*")
+    assert repository.write_if("s", "a", create_only, b"1") is WriteOutcome.DONE
+    assert repository.write_if("s", "a", create_only, b"2") is WriteOutcome.PRECONDITION_FAILED
+    current = hashlib.sha1(b"1").hexdigest()
+    stale = Preconditions(if_match="list", match_tags=("0" * 40,))
+    fresh = Preconditions(if_match="list", match_tags=("0" * 40, current))
+    assert repository.write_if("s", "a", stale, b"3") is WriteOutcome.PRECONDITION_FAILED
+    assert repository.write_if("s", "a", fresh, b"3") is WriteOutcome.DONE
+    assert repository.get_namespace("s", "a") == b"3"
+    assert repository.write_if("s", "a", Preconditions(if_match="*")) is WriteOutcome.DONE
+    assert repository.read_namespaces("s", ["a"]) == ([], {})
+    assert repository.write_if("s", "a", Preconditions(if_match="*")) is (
+        WriteOutcome.PRECONDITION_FAILED
+    )
+    assert repository.write_if("s", "a", Preconditions(if_none_match="list")) is (
+        WriteOutcome.NOTHING_TO_DELETE
+    )
