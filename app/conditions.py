@@ -46,6 +46,21 @@ class Preconditions:
         """Whether the request carries no precondition at all."""
         return not self.if_match and not self.if_none_match
 
+    def hold_for(self, current: bytes | None) -> bool:
+        """Whether the preconditions hold for ``current`` (None: no document).
+
+        The same rules as the conditional-write script in the repository,
+        for writes that check in Python between WATCH and EXEC.
+        """
+        tag = None if current is None else etag_of(current)
+        if self.if_match == "*" and current is None:
+            return False
+        if self.if_match == "list" and tag not in self.match_tags:
+            return False
+        if self.if_none_match == "*" and current is not None:
+            return False
+        return not (self.if_none_match == "list" and tag in self.none_match_tags)
+
 
 def write_preconditions(request: Request) -> Preconditions:
     """If-Match (strong comparison) and If-None-Match (weak comparison) of a write."""

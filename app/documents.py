@@ -17,9 +17,18 @@ METADATA_FIELDS = ("_session", "_namespace", "_modified", "_schemaVersion")
 
 def parse_document(raw: bytes, max_depth: int) -> dict[str, Any]:
     """Parse a request body as a JSON object under RFC 8259, or raise."""
+    return require_object(parse_json(raw, max_depth))
+
+
+def parse_json(raw: bytes, max_depth: int) -> Any:
+    """Parse a request body as any JSON value under RFC 8259, or raise."""
     value = _parse_json(raw)
-    if isinstance(value, dict | list):
-        _check_depth(value, max_depth)
+    check_depth(value, max_depth)
+    return value
+
+
+def require_object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else RootMustBeObject."""
     if not isinstance(value, dict):
         raise RootMustBeObject(f"The body must be a JSON object, not {_json_type(value)}.")
     return value
@@ -107,8 +116,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _check_depth(value: Any, max_depth: int) -> None:
+def check_depth(value: Any, max_depth: int) -> None:
     """Raise TooDeep when objects and arrays nest more than ``max_depth`` levels."""
+    if not isinstance(value, dict | list):
+        return
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()

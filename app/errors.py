@@ -13,8 +13,12 @@ chooses:
 400   invalid_query             query parameters out of contract
 400   too_deep                  JSON nested deeper than MAX_JSON_DEPTH
 400   bad_request               a request HTTP itself cannot parse
+400   invalid_patch             a PATCH body that is not a valid patch document
 404   not_found                 no such namespace, or no such route
 405   method_not_allowed        with an ``Allow`` header
+409   patch_conflict            a valid patch that cannot apply to the document
+                                (a missing path, a failed ``test``)
+409   write_conflict            a PATCH lost the race to concurrent writes too often
 412   precondition_failed       If-Match or If-None-Match does not hold
 413   payload_too_large         body over MAX_BODY_BYTES
 415   unsupported_media_type    a write whose Content-Type is not JSON
@@ -106,10 +110,41 @@ class NotFound(ServiceError):
     status, code = 404, "not_found"
 
 
+class InvalidPatch(ServiceError):
+    """A PATCH body that is not a valid merge patch or JSON Patch document."""
+
+    status, code = 400, "invalid_patch"
+
+
+class PatchConflict(ServiceError):
+    """A well-formed patch that cannot be applied to the stored document."""
+
+    status, code = 409, "patch_conflict"
+
+
+class WriteConflict(ServiceError):
+    """A read-modify-write lost to concurrent writes more times than it may retry."""
+
+    status, code = 409, "write_conflict"
+
+
 class PreconditionFailed(ServiceError):
     """An If-Match or If-None-Match precondition of a write does not hold."""
 
     status, code = 412, "precondition_failed"
+
+
+def namespace_not_found(session_id: str, namespace: str) -> NotFound:
+    """The 404 for a namespace the session does not hold."""
+    return NotFound(f"Session {session_id!r} has no namespace {namespace!r}.")
+
+
+def namespace_precondition_failed(session_id: str, namespace: str) -> PreconditionFailed:
+    """The 412 for a write whose If-Match or If-None-Match does not hold."""
+    return PreconditionFailed(
+        f"Namespace {namespace!r} of session {session_id!r} is not in the state If-Match or "
+        "If-None-Match asks for; read it again (its ETag) and retry."
+    )
 
 
 class PayloadTooLarge(ServiceError):

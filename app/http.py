@@ -9,7 +9,7 @@ from flask import Request, Response
 from werkzeug.datastructures import MultiDict
 
 from app import identifiers
-from app.documents import parse_document
+from app.documents import parse_json, require_object
 from app.errors import InvalidQuery, PayloadTooLarge, UnsupportedMediaType
 
 MAX_NAMESPACES_PER_READ = 100
@@ -25,10 +25,18 @@ def json_response(body: bytes, status: int = 200) -> Response:
 
 def read_json_object(request: Request, max_bytes: int, max_depth: int) -> dict[str, Any]:
     """The body of a write as a JSON object: media type, size, then syntax checked."""
-    if request.mimetype != JSON_MEDIA_TYPE:
+    return require_object(read_json(request, (JSON_MEDIA_TYPE,), max_bytes, max_depth))
+
+
+def read_json(
+    request: Request, media_types: tuple[str, ...], max_bytes: int, max_depth: int
+) -> Any:
+    """The body as any JSON value, sent as one of ``media_types``, within the limits."""
+    if request.mimetype not in media_types:
         shown = request.content_type or "none"
-        raise UnsupportedMediaType(f"Send the body as {JSON_MEDIA_TYPE}, not {shown[:100]}.")
-    return parse_document(_read_body(request, max_bytes), max_depth)
+        wanted = " or ".join(media_types)
+        raise UnsupportedMediaType(f"Send the body as {wanted}, not {shown[:100]}.")
+    return parse_json(_read_body(request, max_bytes), max_depth)
 
 
 def _read_body(request: Request, max_bytes: int) -> bytes:

@@ -24,13 +24,16 @@ import redis
 from redis.client import Pipeline
 
 from app.conditions import Preconditions
-from app.errors import StoreUnavailable
+from app.errors import StoreUnavailable, WriteConflict
 from app.keys import KeySpace
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 NO_EXPIRY = float("inf")
+
+# How often a read-modify-write may lose the race before giving up (see update_namespace).
+UPDATE_ATTEMPTS = 50
 
 # KEYS[1]: the session's index (sorted set of namespace names).
 # ARGV[1]: the prefix of the session's document keys (document key = prefix .. name).
@@ -181,6 +184,39 @@ class SessionRepository:
             " ".join(preconditions.none_match_tags),
         ]
         return WriteOutcome(int(self._conditional_write(keys=keys, args=args)))
+
+    @translate_redis_errors
+    def update_namespace(
+        self,
+        session_id: str,
+        namespace: str,
+        update: Callable[[bytes | None], bytes],
+        attempts: int = UPDATE_ATTEMPTS,
+    ) -> bytes:
+        """Read, change and write one document atomically; the document written.
+
+        WATCH the document, read it, compute the new one with ``update`` (which
+        may raise to refuse), then write it with MULTI/EXEC. If another write
+        to the document lands in between, EXEC fails and the whole step runs
+        again on the new document, at most ``attempts`` times. Each lost race
+        means another write succeeded, so twenty concurrent updates need at
+        most twenty rounds.
+        """
+        key = self._keys.document(session_id, namespace)
+        with self._client.pipeline(transaction=True) as pipe:
+            for _ in range(attempts):
+                try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    document = update(pipe.get(key))  # type: ignore[arg-type]
+                    pipe.multi()
+                    self._queue_put(pipe, session_id, namespace, document)
+                    pipe.execute()
+                    return document
+                except redis.WatchError:
+                    continue
+        raise WriteConflict(
+            f"Namespace {namespace!r} changed under {attempts} attempts in a row; retry."
+        )
 
     @translate_redis_errors
     def delete_session(self, session_id: str) -> int:

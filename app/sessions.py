@@ -9,8 +9,9 @@ from flask import Blueprint, Response, request
 from app import identifiers
 from app.conditions import etag_of, not_modified, write_preconditions
 from app.documents import client_data, dumps, stamp
-from app.errors import NotFound, PreconditionFailed
+from app.errors import namespace_not_found, namespace_precondition_failed
 from app.http import allow_query, json_response, read_json_object, requested_namespaces
+from app.patching import PatchStep, read_patch
 from app.repository import WriteOutcome
 from app.services import current_services
 from app.validation import validate_for_namespace
@@ -45,7 +46,7 @@ def get_namespace(sid: str, ns: str) -> Response:
     allow_query(request.args)
     document = current_services().repository.get_namespace(sid, ns)
     if document is None:
-        raise _not_found(sid, ns)
+        raise namespace_not_found(sid, ns)
     if not_modified(request, document):
         return with_etag(Response(status=304), document)
     return with_etag(json_response(document), document)
@@ -65,7 +66,26 @@ def put_namespace(sid: str, ns: str) -> Response:
     if preconditions.unconditional:
         services.repository.put_namespace(sid, ns, document)
     elif services.repository.write_if(sid, ns, preconditions, document) != WriteOutcome.DONE:
-        raise _precondition_failed(sid, ns)
+        raise namespace_precondition_failed(sid, ns)
+    return with_etag(json_response(document), document)
+
+
+@bp.patch("/<sid>/<ns>")
+def patch_namespace(sid: str, ns: str) -> Response:
+    """Change part of one namespace atomically: merge patch or JSON Patch, then validation."""
+    sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
+    allow_query(request.args)
+    services = current_services()
+    config = services.config
+    step = PatchStep(
+        sid,
+        ns,
+        read_patch(request, config.MAX_BODY_BYTES, config.MAX_JSON_DEPTH),
+        write_preconditions(request),
+        services.schemas.registry,
+        config.MAX_JSON_DEPTH,
+    )
+    document = services.repository.update_namespace(sid, ns, step)
     return with_etag(json_response(document), document)
 
 
@@ -82,21 +102,10 @@ def delete_namespace(sid: str, ns: str) -> Response:
     else:
         outcome = repository.write_if(sid, ns, preconditions)
     if outcome == WriteOutcome.NOTHING_TO_DELETE:
-        raise _not_found(sid, ns)
+        raise namespace_not_found(sid, ns)
     if outcome == WriteOutcome.PRECONDITION_FAILED:
-        raise _precondition_failed(sid, ns)
+        raise namespace_precondition_failed(sid, ns)
     return json_response(b'{"success":true}')
-
-
-def _not_found(sid: str, ns: str) -> NotFound:
-    return NotFound(f"Session {sid!r} has no namespace {ns!r}.")
-
-
-def _precondition_failed(sid: str, ns: str) -> PreconditionFailed:
-    return PreconditionFailed(
-        f"Namespace {ns!r} of session {sid!r} is not in the state If-Match or If-None-Match "
-        "asks for; read it again (its ETag) and retry."
-    )
 
 
 def with_etag(response: Response, document: bytes) -> Response:

@@ -240,8 +240,8 @@ def test_unknown_routes_are_json_not_found(client: FlaskClient, path: str) -> No
     [
         ("POST", "/v1/sessions/s1", "DELETE, GET, HEAD, OPTIONS"),
         ("PUT", "/v1/sessions/s1", "DELETE, GET, HEAD, OPTIONS"),
-        ("PATCH", "/v1/sessions/s1/ns", "DELETE, GET, HEAD, OPTIONS, PUT"),
-        ("POST", "/v1/sessions/s1/ns", "DELETE, GET, HEAD, OPTIONS, PUT"),
+        ("PATCH", "/v1/sessions/s1", "DELETE, GET, HEAD, OPTIONS"),
+        ("POST", "/v1/sessions/s1/ns", "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"),
     ],
 )
 def test_wrong_method_is_405_with_allow(

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from app.conditions import Preconditions
-from app.errors import StoreUnavailable
+from app.errors import StoreUnavailable, WriteConflict
 from app.keys import KeySpace
 from app.repository import SessionRepository, WriteOutcome
 from app.store import redis_client
@@ -131,3 +131,48 @@ def test_conditional_writes_check_the_stored_documents_sha1(
     assert repository.write_if("s", "a", Preconditions(if_none_match="list")) is (
         WriteOutcome.NOTHING_TO_DELETE
     )
+
+
+def test_update_retries_on_a_concurrent_write_and_applies_to_the_new_document(
+    repository: SessionRepository,
+) -> None:
+    repository.put_namespace("s", "a", b"1")
+    seen: list[bytes | None] = []
+
+    def update(current: bytes | None) -> bytes:
+        seen.append(current)
+        if len(seen) == 1:  # another writer lands between our read and our write
+            repository.put_namespace("s", "a", b"2")
+        return (current or b"") + b"+"
+
+    assert repository.update_namespace("s", "a", update) == b"2+"
+    assert seen == [b"1", b"2"]
+    assert repository.get_namespace("s", "a") == b"2+"
+    assert repository.list_namespaces("s") == ["a"]
+
+
+def test_update_gives_up_after_its_attempts(repository: SessionRepository) -> None:
+    repository.put_namespace("s", "a", b"0")
+    calls = 0
+
+    def always_overtaken(current: bytes | None) -> bytes:
+        nonlocal calls
+        calls += 1
+        repository.put_namespace("s", "a", str(calls).encode())
+        return b"mine"
+
+    with pytest.raises(WriteConflict):
+        repository.update_namespace("s", "a", always_overtaken, attempts=5)
+    assert calls == 5
+    assert repository.get_namespace("s", "a") == b"5"
+
+
+def test_an_update_that_refuses_writes_nothing(repository: SessionRepository) -> None:
+    repository.put_namespace("s", "a", b"1")
+
+    def refuse(current: bytes | None) -> bytes:
+        raise StoreUnavailable("refused")
+
+    with pytest.raises(StoreUnavailable):
+        repository.update_namespace("s", "a", refuse)
+    assert repository.get_namespace("s", "a") == b"1"

@@ -1,0 +1,81 @@
+"""PATCH bodies: JSON Merge Patch (RFC 7396) and JSON Patch (RFC 6902) applied to a document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Request
+
+from app import patches
+from app.conditions import Preconditions
+from app.documents import check_depth, client_data, stamp
+from app.errors import (
+    InvalidPatch,
+    PatchConflict,
+    namespace_not_found,
+    namespace_precondition_failed,
+)
+from app.http import read_json
+from app.validation import validate_for_namespace
+from schema_registry import Registry
+
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+
+_APPLY: dict[str, Callable[[Any, Any], Any]] = {
+    MERGE_PATCH: patches.merge_patch,
+    JSON_PATCH: patches.json_patch,
+}
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A parsed PATCH body and the format it is in."""
+
+    media_type: str
+    body: Any
+
+    def apply(self, data: dict[str, Any]) -> Any:
+        """The patched data; refusals become the contract's errors."""
+        try:
+            return _APPLY[self.media_type](data, self.body)
+        except patches.PatchError as error:
+            raise InvalidPatch(str(error)) from None
+        except patches.PatchConflict as error:
+            raise PatchConflict(str(error)) from None
+
+
+def read_patch(request: Request, max_bytes: int, max_depth: int) -> Patch:
+    """The PATCH body, in one of the two patch media types."""
+    return Patch(request.mimetype, read_json(request, tuple(_APPLY), max_bytes, max_depth))
+
+
+@dataclass(frozen=True)
+class PatchStep:
+    """Everything needed to turn the stored document into the patched one."""
+
+    session_id: str
+    namespace: str
+    patch: Patch
+    preconditions: Preconditions
+    registry: Registry
+    max_depth: int
+
+    def __call__(self, current: bytes | None) -> bytes:
+        """The new stored document, or an error that refuses the PATCH (nothing written)."""
+        if current is None:
+            raise namespace_not_found(self.session_id, self.namespace)
+        if not self.preconditions.hold_for(current):
+            raise namespace_precondition_failed(self.session_id, self.namespace)
+        patched = self.patch.apply(client_data(json.loads(current)))
+        if not isinstance(patched, dict):
+            raise PatchConflict("The patch would make the document something else than an object.")
+        check_depth(patched, self.max_depth)
+        data = client_data(patched)
+        version = validate_for_namespace(self.registry, self.namespace, data)
+        now = datetime.now(UTC)
+        return stamp(data, self.session_id, self.namespace, now, schema_version=version)
