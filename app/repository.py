@@ -23,7 +23,7 @@ from typing import Any, ParamSpec, TypeVar
 import redis
 from redis.client import Pipeline
 
-from app.conditions import Preconditions
+from app.conditions import Preconditions, etag_of
 from app.errors import StoreUnavailable, WriteConflict
 from app.keys import KeySpace
 
@@ -185,7 +185,6 @@ class SessionRepository:
         ]
         return WriteOutcome(int(self._conditional_write(keys=keys, args=args)))
 
-    @translate_redis_errors
     def update_namespace(
         self,
         session_id: str,
@@ -195,25 +194,23 @@ class SessionRepository:
     ) -> bytes:
         """Read, change and write one document atomically; the document written.
 
-        WATCH the document, read it, compute the new one with ``update`` (which
-        may raise to refuse), then write it with MULTI/EXEC. If another write
-        to the document lands in between, EXEC fails and the whole step runs
-        again on the new document, at most ``attempts`` times. Each lost race
-        means another write succeeded, so twenty concurrent updates need at
-        most twenty rounds.
+        Optimistic concurrency, two round trips: read the document, compute
+        the new one with ``update`` (which may raise to refuse), then write it
+        with the conditional-write script only if the stored document is still
+        the one read (same SHA-1). If another write landed in between, the
+        whole step runs again on the new document, at most ``attempts`` times.
+        Each lost race means another write succeeded, so twenty concurrent
+        updates need at most twenty rounds.
         """
-        key = self._keys.document(session_id, namespace)
-        with self._client.pipeline(transaction=True) as pipe:
-            for _ in range(attempts):
-                try:
-                    pipe.watch(key)  # type: ignore[no-untyped-call]
-                    document = update(pipe.get(key))  # type: ignore[arg-type]
-                    pipe.multi()
-                    self._queue_put(pipe, session_id, namespace, document)
-                    pipe.execute()
-                    return document
-                except redis.WatchError:
-                    continue
+        for _ in range(attempts):
+            current = self.get_namespace(session_id, namespace)
+            document = update(current)
+            if current is None:
+                unchanged = Preconditions(if_none_match="*")
+            else:
+                unchanged = Preconditions(if_match="list", match_tags=(etag_of(current),))
+            if self.write_if(session_id, namespace, unchanged, document) is WriteOutcome.DONE:
+                return document
         raise WriteConflict(
             f"Namespace {namespace!r} changed under {attempts} attempts in a row; retry."
         )

@@ -5,7 +5,9 @@
 --   BENCH_READ           path template of GETs; "{sid}" becomes a random session id
 --   BENCH_WRITE          path template of PUTs
 --   BENCH_WRITE_PERCENT  share of requests that are PUTs (0..100)
---   BENCH_BODY           body of every PUT (sent as application/json)
+--   BENCH_BODY           body of every write
+--   BENCH_WRITE_METHOD   method of the writes (PUT unless set)
+--   BENCH_WRITE_TYPE     Content-Type of the writes (application/json unless set)
 --   BENCH_SESSIONS       ids are drawn from bench-000000 .. bench-(N-1), like scenarios.py
 --   BENCH_RATE           if > 0, pace each wrk thread to this many requests per second
 --
@@ -40,7 +42,8 @@ local write_percent = tonumber(os.getenv("BENCH_WRITE_PERCENT") or "0")
 local body = os.getenv("BENCH_BODY") or ""
 local sessions = tonumber(os.getenv("BENCH_SESSIONS") or "10000")
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
-local json_headers = { ["Content-Type"] = "application/json" }
+local write_method = os.getenv("BENCH_WRITE_METHOD") or "PUT"
+local write_headers = { ["Content-Type"] = os.getenv("BENCH_WRITE_TYPE") or "application/json" }
 non2xx = 0
 first_bad = ""
 
@@ -51,7 +54,7 @@ end
 function request()
   local sid = string.format("bench-%06d", math.random(0, sessions - 1))
   if write_percent > 0 and math.random(100) <= write_percent then
-    return wrk.format("PUT", (write_path:gsub("{sid}", sid)), json_headers, body)
+    return wrk.format(write_method, (write_path:gsub("{sid}", sid)), write_headers, body)
   end
   return wrk.format("GET", (read_path:gsub("{sid}", sid)))
 end

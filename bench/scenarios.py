@@ -96,7 +96,7 @@ FLOOR_SEED: Mapping[str, Callable[[int], Document]] = {FLOOR_PATH: profile_docum
 
 @dataclass(frozen=True)
 class Scenario:
-    """One kind of load on random sessions: write_percent PUTs of body, the rest GETs."""
+    """One kind of load on random sessions: write_percent writes of body, the rest GETs."""
 
     name: str
     description: str
@@ -105,6 +105,8 @@ class Scenario:
     write_percent: int = 0
     body: bytes = b""
     floor: str = ""  # name of the floor scenario it is compared with
+    write_method: str = "PUT"
+    write_type: str = "application/json"
 
 
 PROFILE_BODY = encode(profile_document(7))
@@ -145,6 +147,16 @@ SERVICE_SCENARIOS = (
         write_percent=100,
         body=encode(cart_document(7)),
         floor="floor_put",
+    ),
+    Scenario(
+        "patch_cart",
+        f"PATCH the schema namespace ({CART}) with a merge patch",
+        write_path=namespace_path(CART),
+        write_percent=100,
+        body=encode({"qty": 3, "flag": None}),
+        floor="floor_put",
+        write_method="PATCH",
+        write_type="application/merge-patch+json",
     ),
     Scenario(
         "get_many",

@@ -131,6 +131,8 @@ def _script_env(scenario: Scenario, load: Load, sessions: int) -> dict[str, str]
         "BENCH_WRITE": scenario.write_path,
         "BENCH_WRITE_PERCENT": str(scenario.write_percent),
         "BENCH_BODY": scenario.body.decode(),
+        "BENCH_WRITE_METHOD": scenario.write_method,
+        "BENCH_WRITE_TYPE": scenario.write_type,
         "BENCH_SESSIONS": str(sessions),
         "BENCH_RATE": str(load.rate_per_s / load.threads),
     }

@@ -134,8 +134,9 @@ def test_conditional_writes_check_the_stored_documents_sha1(
 
 
 def test_update_retries_on_a_concurrent_write_and_applies_to_the_new_document(
-    repository: SessionRepository,
+    real_repository: SessionRepository,
 ) -> None:
+    repository = real_repository
     repository.put_namespace("s", "a", b"1")
     seen: list[bytes | None] = []
 
@@ -151,7 +152,8 @@ def test_update_retries_on_a_concurrent_write_and_applies_to_the_new_document(
     assert repository.list_namespaces("s") == ["a"]
 
 
-def test_update_gives_up_after_its_attempts(repository: SessionRepository) -> None:
+def test_update_gives_up_after_its_attempts(real_repository: SessionRepository) -> None:
+    repository = real_repository
     repository.put_namespace("s", "a", b"0")
     calls = 0
 
@@ -167,7 +169,8 @@ def test_update_gives_up_after_its_attempts(repository: SessionRepository) -> No
     assert repository.get_namespace("s", "a") == b"5"
 
 
-def test_an_update_that_refuses_writes_nothing(repository: SessionRepository) -> None:
+def test_an_update_that_refuses_writes_nothing(real_repository: SessionRepository) -> None:
+    repository = real_repository
     repository.put_namespace("s", "a", b"1")
 
     def refuse(current: bytes | None) -> bytes:
