@@ -7,10 +7,12 @@ Data model, per session (all keys share the session's hash tag, see keys.py):
 - ``doc:<namespace>``: a string holding the namespace's JSON document, metadata
   included, exactly as it is served.
 
-Every public method is one Redis round trip. Writes touch the index and the
-document in one MULTI/EXEC transaction, so the list of names and the documents
-never disagree; reads that need both read them in one transaction, so they
-see one moment.
+Every public method is one Redis round trip, but ``update_namespace`` (a
+read, then a conditional write, repeated if it lost a race). Writes touch the
+index and the document in one atomic step (a MULTI/EXEC transaction, or a
+script where a precondition must be checked first), so the list of names and
+the documents never disagree; reads that need both read them in one
+transaction, so they see one moment.
 """
 
 from __future__ import annotations

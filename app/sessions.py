@@ -1,4 +1,4 @@
-"""The six endpoints of the seed: one blueprint, thin views, one success path each."""
+"""The session endpoints (the seed's six and PATCH): one blueprint, thin views."""
 
 from __future__ import annotations
 
