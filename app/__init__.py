@@ -14,7 +14,7 @@ from app.health import bp as health_bp
 from app.introspection import bp as schemas_bp
 from app.keys import KeySpace
 from app.middleware import EncodedSlashGuard
-from app.repository import SessionRepository
+from app.repository import Lifetime, SessionRepository
 from app.schemas import SchemaHolder, SchemaWatcher
 from app.services import Services
 from app.sessions import bp as sessions_bp
@@ -42,5 +42,6 @@ def _build_services(config: Config) -> Services:
     schemas = SchemaHolder(parse_schema_dirs(config.SCHEMA_DIR))
     if config.SCHEMA_POLL_MS:
         SchemaWatcher(schemas, config.SCHEMA_POLL_MS / 1000).start()
-    repository = SessionRepository(client, KeySpace(config.KEY_PREFIX))
+    lifetime = Lifetime(config.SESSION_TTL, config.SESSION_MAX_AGE)
+    repository = SessionRepository(client, KeySpace(config.KEY_PREFIX), lifetime)
     return Services(config=config, repository=repository, schemas=schemas)

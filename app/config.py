@@ -26,6 +26,8 @@ class Config:
     REDIS_URL: str = ""
     SCHEMA_DIR: str = "schemas"
     SCHEMA_POLL_MS: int = 1000
+    SESSION_TTL: int = 86_400
+    SESSION_MAX_AGE: int = 0
     MAX_BODY_BYTES: int = 64 * 1024
     MAX_JSON_DEPTH: int = 32
     REDIS_TIMEOUT_MS: int = 250
@@ -37,6 +39,8 @@ _LIMITS: dict[str, tuple[int, int]] = {
     "MAX_JSON_DEPTH": (1, 512),
     "REDIS_TIMEOUT_MS": (10, 60_000),
     "SCHEMA_POLL_MS": (0, 3_600_000),
+    "SESSION_TTL": (0, 10 * 365 * 86_400),
+    "SESSION_MAX_AGE": (0, 10 * 365 * 86_400),
 }
 
 

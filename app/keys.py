@@ -27,6 +27,10 @@ class KeySpace:
         """Sorted set of the session's namespace names (score: reserved for expiry)."""
         return f"{self.session_tag(session_id)}:index"
 
+    def born(self, session_id: str) -> str:
+        """String key holding when the session was first written (ms), for its absolute cap."""
+        return f"{self.session_tag(session_id)}:born"
+
     def document_prefix(self, session_id: str) -> str:
         """What every document key of the session starts with."""
         return f"{self.session_tag(session_id)}:doc:"

@@ -76,6 +76,7 @@ class PatchStep:
             raise PatchConflict("The patch would make the document something else than an object.")
         check_depth(patched, self.max_depth)
         data = client_data(patched)
-        version = validate_for_namespace(self.registry, self.namespace, data)
+        schema = validate_for_namespace(self.registry, self.namespace, data)
+        version = schema.digest if schema else None
         now = datetime.now(UTC)
         return stamp(data, self.session_id, self.namespace, now, schema_version=version)

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import time
 from collections.abc import Callable, Sequence
-from typing import Any, ParamSpec, TypeVar
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 import redis
 from redis.client import Pipeline
@@ -32,12 +34,10 @@ from app.keys import KeySpace
 P = ParamSpec("P")
 R = TypeVar("R")
 
-NO_EXPIRY = float("inf")
-
 # How often a read-modify-write may lose the race before giving up (see update_namespace).
 UPDATE_ATTEMPTS = 50
 
-# KEYS[1]: the session's index (sorted set of namespace names).
+# KEYS[1]: the session's index (sorted set of namespace names). KEYS[2]: its born key.
 # ARGV[1]: the prefix of the session's document keys (document key = prefix .. name).
 # Deletes every document named in the index, then the index, in one atomic step;
 # a transaction cannot do this, because the names are only known once read.
@@ -48,42 +48,97 @@ local names = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, name in ipairs(names) do
     redis.call('DEL', ARGV[1] .. name)
 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
 return #names
 """
 
 
-# KEYS[1]: the namespace's document key. KEYS[2]: the session's index.
-# ARGV[1]: 'put' or 'delete'. ARGV[2]: the namespace name. ARGV[3]: the new document (put).
+# KEYS[1]: the namespace's document key. KEYS[2]: the session's index. KEYS[3]: its born key.
+# ARGV[1]: 'put', 'delete' or 'touch'. ARGV[2]: the namespace name. ARGV[3]: the new document.
 # ARGV[4]: If-Match: '' (none), '*' (a document must exist) or 'list' (its ETag is in ARGV[6]).
 # ARGV[5]: If-None-Match: '' (none), '*' (no document may exist) or 'list' (its ETag is not
 #          in ARGV[7]).
 # ARGV[6], ARGV[7]: space-separated ETag values: SHA-1 hex digests of stored documents.
-# Checks the preconditions against the current document and writes only if they hold, in
-# one atomic step. Returns 1 done, 0 a precondition failed, -1 nothing to delete.
-_CONDITIONAL_WRITE = """
+# ARGV[8]: now, in ms since the epoch. ARGV[9]: the session's sliding TTL in ms (0: none).
+# ARGV[10]: the session's maximum age in ms (0: none). ARGV[11]: the namespace's own TTL in
+#           ms (0: it lives as long as the session). ARGV[12]: the prefix of document keys.
+# One atomic step: forget names whose own expiry passed, check the preconditions against the
+# current document, write (or delete), then set every key of the session to expire when it
+# should: each document at the earlier of its own expiry (its score in the index) and the
+# session's, the index and born key with the session. So no key is left without a TTL when
+# one applies, and Redis itself reclaims expired data.
+# Returns 1 done, 0 a precondition failed, -1 nothing to delete (or no session to touch).
+_WRITE = """
 local function listed(tags, tag)
     for candidate in string.gmatch(tags, '%S+') do
         if candidate == tag then return true end
     end
     return false
 end
-local current = redis.call('GET', KEYS[1])
-local tag = current and redis.sha1hex(current)
-if ARGV[4] == '*' and not current then return 0 end
-if ARGV[4] == 'list' and not (current and listed(ARGV[6], tag)) then return 0 end
-if ARGV[5] == '*' and current then return 0 end
-if ARGV[5] == 'list' and current and listed(ARGV[7], tag) then return 0 end
-if ARGV[1] == 'delete' then
-    if not current then return -1 end
-    redis.call('DEL', KEYS[1])
-    redis.call('ZREM', KEYS[2], ARGV[2])
+local action, name = ARGV[1], ARGV[2]
+local now, ttl, max_age = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+local own_ttl = tonumber(ARGV[11])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if action == 'touch' then
+    if redis.call('ZCARD', KEYS[2]) == 0 then return -1 end
 else
-    redis.call('SET', KEYS[1], ARGV[3])
-    redis.call('ZADD', KEYS[2], 'inf', ARGV[2])
+    local current = redis.call('GET', KEYS[1])
+    local tag = nil
+    if current and (ARGV[4] == 'list' or ARGV[5] == 'list') then tag = redis.sha1hex(current) end
+    if ARGV[4] == '*' and not current then return 0 end
+    if ARGV[4] == 'list' and not (current and listed(ARGV[6], tag)) then return 0 end
+    if ARGV[5] == '*' and current then return 0 end
+    if ARGV[5] == 'list' and current and listed(ARGV[7], tag) then return 0 end
+    if action == 'delete' then
+        if not current then return -1 end
+        redis.call('DEL', KEYS[1])
+        redis.call('ZREM', KEYS[2], name)
+    else
+        redis.call('SET', KEYS[1], ARGV[3])
+        local score = 'inf'
+        if own_ttl > 0 then score = now + own_ttl end
+        redis.call('ZADD', KEYS[2], score, name)
+    end
 end
+local session_end = nil
+if ttl > 0 then session_end = now + ttl end
+if max_age > 0 then
+    redis.call('SET', KEYS[3], now, 'NX')
+    local cap = tonumber(redis.call('GET', KEYS[3])) + max_age
+    if not session_end or cap < session_end then session_end = cap end
+end
+local latest, forever = 0, false
+local members = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+for i = 1, #members, 2 do
+    local at = session_end
+    if members[i + 1] ~= 'inf' then
+        local own = tonumber(members[i + 1])
+        if not at or own < at then at = own end
+    end
+    if at then
+        redis.call('PEXPIREAT', ARGV[12] .. members[i], at)
+        if at > latest then latest = at end
+    else
+        redis.call('PERSIST', ARGV[12] .. members[i])
+        forever = true
+    end
+end
+if forever then
+    redis.call('PERSIST', KEYS[2])
+elseif latest > 0 then
+    redis.call('PEXPIREAT', KEYS[2], latest)
+end
+if session_end then redis.call('PEXPIREAT', KEYS[3], session_end) end
 return 1
 """
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How long sessions live: a sliding TTL and an absolute cap, in seconds (0: none)."""
+
+    session_ttl: int = 0
+    max_age: int = 0
 
 
 class WriteOutcome(enum.IntEnum):
@@ -110,11 +165,19 @@ def translate_redis_errors(method: Callable[P, R]) -> Callable[P, R]:
 class SessionRepository:
     """Sessions and their namespace documents, stored in Redis."""
 
-    def __init__(self, client: redis.Redis, keys: KeySpace | None = None) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: KeySpace | None = None,
+        lifetime: Lifetime | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._client = client
         self._keys = keys or KeySpace()
+        self._lifetime = lifetime or Lifetime()
+        self._clock = clock
         self._delete_session = client.register_script(_DELETE_SESSION)
-        self._conditional_write = client.register_script(_CONDITIONAL_WRITE)
+        self._write = client.register_script(_WRITE)
 
     @translate_redis_errors
     def ping(self) -> bool:
@@ -124,7 +187,8 @@ class SessionRepository:
     @translate_redis_errors
     def list_namespaces(self, session_id: str) -> list[str]:
         """The session's namespace names, sorted; empty for an unknown session."""
-        names: list[bytes] = self._client.zrange(self._keys.index(session_id), 0, -1)  # type: ignore[assignment]
+        index = self._keys.index(session_id)
+        names: list[bytes] = self._client.zrangebyscore(index, f"({self._now()}", "+inf")  # type: ignore[assignment]
         return sorted(_text(name) for name in names)
 
     @translate_redis_errors
@@ -133,7 +197,7 @@ class SessionRepository:
     ) -> tuple[list[str], dict[str, bytes]]:
         """The session's names and the documents of those ``namespaces`` that exist."""
         with self._client.pipeline(transaction=True) as pipe:
-            pipe.zrange(self._keys.index(session_id), 0, -1)
+            pipe.zrangebyscore(self._keys.index(session_id), f"({self._now()}", "+inf")
             if namespaces:
                 pipe.mget([self._keys.document(session_id, ns) for ns in namespaces])
             replies = pipe.execute()
@@ -149,49 +213,85 @@ class SessionRepository:
         return document  # type: ignore[return-value]
 
     def put_namespace(
-        self, session_id: str, namespace: str, document: bytes, pipeline: Pipeline | None = None
+        self,
+        session_id: str,
+        namespace: str,
+        document: bytes,
+        ttl: int | None = None,
+        pipeline: Pipeline | None = None,
     ) -> None:
-        """Create or replace one namespace's document (queued on ``pipeline`` if given)."""
-        if pipeline is not None:
-            self._queue_put(pipeline, session_id, namespace, document)
-            return
-        self._run_transaction(lambda pipe: self._queue_put(pipe, session_id, namespace, document))
+        """Create or replace one namespace's document (queued on ``pipeline`` if given).
 
-    @translate_redis_errors
+        ``ttl`` is the namespace's own lifetime in seconds; None: as long as the session.
+        """
+        self.write_if(session_id, namespace, Preconditions(), document, ttl, pipeline)
+
     def delete_namespace(self, session_id: str, namespace: str) -> bool:
         """Remove one namespace; False when it did not exist."""
-        with self._client.pipeline(transaction=True) as pipe:
-            pipe.delete(self._keys.document(session_id, namespace))
-            pipe.zrem(self._keys.index(session_id), namespace)
-            deleted, _ = pipe.execute()
-        return bool(deleted)
+        outcome = self.write_if(session_id, namespace, Preconditions())
+        return outcome is WriteOutcome.DONE
 
-    @translate_redis_errors
+    def touch(self, session_id: str) -> bool:
+        """Extend the session's life as a write would, changing nothing; False if it is empty."""
+        return self._run("touch", session_id, "", None, Preconditions(), None) is WriteOutcome.DONE
+
     def write_if(
         self,
         session_id: str,
         namespace: str,
         preconditions: Preconditions,
         document: bytes | None = None,
+        ttl: int | None = None,
+        pipeline: Pipeline | None = None,
     ) -> WriteOutcome:
         """Put ``document`` (or delete, when None) only if ``preconditions`` hold, atomically."""
-        keys = [self._keys.document(session_id, namespace), self._keys.index(session_id)]
-        args = [
-            "delete" if document is None else "put",
+        action = "delete" if document is None else "put"
+        return self._run(action, session_id, namespace, document, preconditions, ttl, pipeline)
+
+    @translate_redis_errors
+    def _run(
+        self,
+        action: str,
+        session_id: str,
+        namespace: str,
+        document: bytes | None,
+        preconditions: Preconditions,
+        ttl: int | None,
+        pipeline: Pipeline | None = None,
+    ) -> WriteOutcome:
+        """Run the write script (see _WRITE for its keys and arguments)."""
+        keys = [
+            self._keys.document(session_id, namespace or "-"),
+            self._keys.index(session_id),
+            self._keys.born(session_id),
+        ]
+        args: list[bytes | str | int] = [
+            action,
             namespace,
             document or b"",
             preconditions.if_match,
             preconditions.if_none_match,
             " ".join(preconditions.match_tags),
             " ".join(preconditions.none_match_tags),
+            self._now(),
+            self._lifetime.session_ttl * 1000,
+            self._lifetime.max_age * 1000,
+            (ttl or 0) * 1000,
+            self._keys.document_prefix(session_id),
         ]
-        return WriteOutcome(int(self._conditional_write(keys=keys, args=args)))
+        result = self._write(keys=keys, args=args, client=pipeline)
+        return WriteOutcome.DONE if pipeline is not None else WriteOutcome(int(result))
+
+    def _now(self) -> int:
+        """Now, in ms since the epoch."""
+        return int(self._clock() * 1000)
 
     def update_namespace(
         self,
         session_id: str,
         namespace: str,
         update: Callable[[bytes | None], bytes],
+        ttl: int | None = None,
         attempts: int = UPDATE_ATTEMPTS,
     ) -> bytes:
         """Read, change and write one document atomically; the document written.
@@ -211,7 +311,7 @@ class SessionRepository:
                 unchanged = Preconditions(if_none_match="*")
             else:
                 unchanged = Preconditions(if_match="list", match_tags=(etag_of(current),))
-            if self.write_if(session_id, namespace, unchanged, document) is WriteOutcome.DONE:
+            if self.write_if(session_id, namespace, unchanged, document, ttl) is WriteOutcome.DONE:
                 return document
         raise WriteConflict(
             f"Namespace {namespace!r} changed under {attempts} attempts in a row; retry."
@@ -220,20 +320,9 @@ class SessionRepository:
     @translate_redis_errors
     def delete_session(self, session_id: str) -> int:
         """Remove every namespace of the session atomically; how many there were."""
-        keys = [self._keys.index(session_id)]
+        keys = [self._keys.index(session_id), self._keys.born(session_id)]
         args = [self._keys.document_prefix(session_id)]
         return int(self._delete_session(keys=keys, args=args))
-
-    def _queue_put(self, pipe: Pipeline, session_id: str, namespace: str, document: bytes) -> None:
-        pipe.set(self._keys.document(session_id, namespace), document)
-        pipe.zadd(self._keys.index(session_id), {namespace: NO_EXPIRY})
-
-    @translate_redis_errors
-    def _run_transaction(self, queue: Callable[[Pipeline], Any]) -> list[Any]:
-        with self._client.pipeline(transaction=True) as pipe:
-            queue(pipe)
-            result: list[Any] = pipe.execute()
-        return result
 
 
 def _text(value: bytes | str) -> str:

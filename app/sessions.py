@@ -9,7 +9,7 @@ from flask import Blueprint, Response, request
 from app import identifiers
 from app.conditions import etag_of, not_modified, write_preconditions
 from app.documents import client_data, dumps, stamp
-from app.errors import namespace_not_found, namespace_precondition_failed
+from app.errors import NotFound, namespace_not_found, namespace_precondition_failed
 from app.http import allow_query, json_response, read_json_object, requested_namespaces
 from app.patching import PatchStep, read_patch
 from app.repository import WriteOutcome
@@ -39,6 +39,16 @@ def delete_session(sid: str) -> Response:
     return json_response(dumps({"removed": 1 if count else 0}))
 
 
+@bp.post("/<sid>/touch")
+def touch_session(sid: str) -> Response:
+    """Extend the session's life as a write would, without changing any namespace."""
+    sid = identifiers.session_id(sid)
+    allow_query(request.args)
+    if not current_services().repository.touch(sid):
+        raise NotFound(f"Session {sid!r} holds no namespace.")
+    return json_response(b'{"touched":true}')
+
+
 @bp.get("/<sid>/<ns>")
 def get_namespace(sid: str, ns: str) -> Response:
     """One namespace's document."""
@@ -60,12 +70,11 @@ def put_namespace(sid: str, ns: str) -> Response:
     services = current_services()
     config = services.config
     data = client_data(read_json_object(request, config.MAX_BODY_BYTES, config.MAX_JSON_DEPTH))
-    version = validate_for_namespace(services.schemas.registry, ns, data)
+    schema = validate_for_namespace(services.schemas.registry, ns, data)
+    version, ttl = (schema.digest, schema.ttl_seconds) if schema else (None, None)
     document = stamp(data, sid, ns, datetime.now(UTC), schema_version=version)
-    preconditions = write_preconditions(request)
-    if preconditions.unconditional:
-        services.repository.put_namespace(sid, ns, document)
-    elif services.repository.write_if(sid, ns, preconditions, document) != WriteOutcome.DONE:
+    outcome = services.repository.write_if(sid, ns, write_preconditions(request), document, ttl)
+    if outcome != WriteOutcome.DONE:
         raise namespace_precondition_failed(sid, ns)
     return with_etag(json_response(document), document)
 
@@ -85,7 +94,9 @@ def patch_namespace(sid: str, ns: str) -> Response:
         services.schemas.registry,
         config.MAX_JSON_DEPTH,
     )
-    document = services.repository.update_namespace(sid, ns, step)
+    schema = services.schemas.registry.get(ns)
+    ttl = schema.ttl_seconds if schema else None
+    document = services.repository.update_namespace(sid, ns, step, ttl)
     return with_etag(json_response(document), document)
 
 
@@ -94,13 +105,7 @@ def delete_namespace(sid: str, ns: str) -> Response:
     """Remove one namespace from the session."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
-    repository = current_services().repository
-    preconditions = write_preconditions(request)
-    if preconditions.unconditional:
-        deleted = repository.delete_namespace(sid, ns)
-        outcome = WriteOutcome.DONE if deleted else WriteOutcome.NOTHING_TO_DELETE
-    else:
-        outcome = repository.write_if(sid, ns, preconditions)
+    outcome = current_services().repository.write_if(sid, ns, write_preconditions(request))
     if outcome == WriteOutcome.NOTHING_TO_DELETE:
         raise namespace_not_found(sid, ns)
     if outcome == WriteOutcome.PRECONDITION_FAILED:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import SchemaUnavailable
-from schema_registry import Registry
+from schema_registry import CompiledSchema, Registry
 
 
-def validate_for_namespace(registry: Registry, namespace: str, data: dict[str, Any]) -> str | None:
-    """Validate ``data`` by the namespace's schema; the schema's digest, or None if it has none.
+def validate_for_namespace(
+    registry: Registry, namespace: str, data: dict[str, Any]
+) -> CompiledSchema | None:
+    """Validate ``data`` by the namespace's schema; that schema, or None if it has none.
 
     A namespace whose schema file exists but has never loaded refuses writes,
     rather than accepting anything as a namespace without a schema would.
@@ -25,4 +27,4 @@ def validate_for_namespace(registry: Registry, namespace: str, data: dict[str, A
             headers={"Retry-After": "60"},
         )
     entry.schema.validate(data)
-    return entry.schema.digest
+    return entry.schema

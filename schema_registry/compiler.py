@@ -53,6 +53,7 @@ from schema_registry.fields import (
     StrictString,
 )
 from schema_registry.predicates import Predicate, build_predicate
+from schema_registry.ttl import parse_ttl
 from schema_registry.yamlsource import KeyPath, dotted
 
 Definition = Mapping[str, Any]
@@ -95,6 +96,11 @@ class CompiledSchema:
     text: str = field(repr=False)
     _nested_validator: Schema = field(repr=False)
     _nested_accepts: Predicate = field(repr=False)
+
+    @property
+    def ttl_seconds(self) -> int | None:
+        """How long the namespace lives after each write (``ttl``); None: as its session."""
+        return parse_ttl(self.definition.get("ttl"))
 
     def validate(self, document: dict[str, Any]) -> None:
         """Raise `ValidationFailed` unless ``document`` matches this schema."""

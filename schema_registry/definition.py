@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from schema_registry.errors import SchemaProblem
+from schema_registry.ttl import ttl_problem
 from schema_registry.yamlsource import KeyPath, dotted
 
 #: Top-level fields that the service sets on every stored document.
@@ -79,7 +80,20 @@ def check_definition(
     if not isinstance(definition, Mapping):
         got = describe(definition)
         return [place.problem(f"the top level must be a mapping with 'type: object', got {got}")]
-    return _check_top_level(definition, place) + check_schema(definition, place)
+    body = {key: value for key, value in definition.items() if key != "ttl"}
+    return (
+        _check_top_level(definition, place)
+        + _check_ttl(definition, place)
+        + check_schema(body, place)
+    )
+
+
+def _check_ttl(definition: Mapping[Any, Any], place: Place) -> list[SchemaProblem]:
+    """The top-level ``ttl`` key, if present (it exists only at the top level)."""
+    if "ttl" not in definition:
+        return []
+    problem = ttl_problem(definition["ttl"])
+    return [place.child("ttl").problem(problem)] if problem else []
 
 
 def check_schema(node: Any, place: Place) -> list[SchemaProblem]:

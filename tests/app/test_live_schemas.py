@@ -25,6 +25,7 @@ from tests.httpclient import HttpClient, Reply
 USER = "type: object\nproperties:\n  name: {type: string, min: 1}\n"
 PROFILE = "type: object\nproperties:\n  owner: {type: team.user.v1}\n  age: {type: integer}\n"
 BROKEN = "type: object\nproperties:\n  name: {type: strin}\n"
+RELOAD_INTERVAL = 1.0  # SCHEMA_POLL_MS's default, which these tests run with
 
 
 def digest(text: str) -> str:
@@ -45,12 +46,20 @@ class Service:
         return self.http.put_json(f"/v1/sessions/{sid}/{ns}", document)
 
     def settle(self, condition: Callable[[], bool], timeout: float = 2.0) -> float:
-        """Seconds until ``condition`` held on 10 requests in a row (new connections, so
-        both workers answer), failing after ``timeout``."""
+        """Seconds until ``condition`` first held on 10 requests in a row, failing after
+        ``timeout``; returns once every worker must have reloaded too.
+
+        Sequential connections may all be accepted by one worker, so 10 good answers
+        prove one worker reloaded. Every worker polls once a second, so 1.2 s later all
+        have: the condition must then still hold.
+        """
         started = time.monotonic()
         while time.monotonic() - started < timeout + 1:
             if all(condition() for _ in range(10)):
-                return time.monotonic() - started
+                elapsed = time.monotonic() - started
+                time.sleep(RELOAD_INTERVAL + 0.2)
+                assert all(condition() for _ in range(10)), "a worker disagrees"
+                return elapsed
             time.sleep(0.05)
         raise AssertionError(f"not settled within {timeout + 1} s")
 

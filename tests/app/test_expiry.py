@@ -1,0 +1,163 @@
+"""Session and namespace expiry on a real Valkey, with TTLs of a second or two."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from flask.testing import FlaskClient
+
+from app import create_app
+from schema_registry.ttl import parse_ttl
+
+JSON = "application/json"
+
+
+def app_client(redis_url: str, schema_dir: Path | str = "schemas", **config: int) -> FlaskClient:
+    overrides = {"REDIS_URL": redis_url, "SCHEMA_DIR": str(schema_dir), "SCHEMA_POLL_MS": 0}
+    return create_app({**overrides, **config}).test_client()
+
+
+def put(client: FlaskClient, sid: str, ns: str) -> None:
+    response = client.put(f"/v1/sessions/{sid}/{ns}", data=json.dumps({"v": ns}), content_type=JSON)
+    assert response.status_code == 200
+
+
+def ttls(store: redis.Redis) -> dict[str, int]:
+    return {key.decode(): int(store.pttl(key)) for key in store.keys("*")}
+
+
+def test_every_key_of_a_session_gets_the_session_ttl(redis_url: str, store: redis.Redis) -> None:
+    client = app_client(redis_url, SESSION_TTL=60, SESSION_MAX_AGE=600)
+    put(client, "s1", "a")
+    put(client, "s1", "b")
+    found = ttls(store)
+    assert sorted(found) == [
+        "sessionator:{s1}:born", "sessionator:{s1}:doc:a", "sessionator:{s1}:doc:b",
+        "sessionator:{s1}:index",
+    ]  # fmt: skip
+    assert all(55_000 < ttl <= 60_000 for ttl in found.values())
+
+
+def test_without_a_session_ttl_nothing_expires(redis_url: str, store: redis.Redis) -> None:
+    client = app_client(redis_url, SESSION_TTL=0)
+    put(client, "s1", "a")
+    assert set(ttls(store).values()) == {-1}
+
+
+def test_a_write_slides_the_whole_session(redis_url: str, store: redis.Redis) -> None:
+    client = app_client(redis_url, SESSION_TTL=2)
+    put(client, "s1", "a")
+    time.sleep(1.2)
+    put(client, "s1", "b")  # extends a too
+    assert store.pttl("sessionator:{s1}:doc:a") > 1500
+    time.sleep(1.2)  # 2.4 s after a was written: alive only because b slid the session
+    assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == ["a", "b"]
+    time.sleep(1.0)
+    assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == []
+    assert client.get("/v1/sessions/s1/a").status_code == 404
+    assert store.keys("*") == []
+
+
+def test_reads_do_not_extend_a_session_and_touch_does(redis_url: str, store: redis.Redis) -> None:
+    client = app_client(redis_url, SESSION_TTL=2)
+    put(client, "s1", "a")
+    time.sleep(1.0)
+    client.get("/v1/sessions/s1/a")
+    client.get("/v1/sessions/s1?namespaces=a")
+    assert store.pttl("sessionator:{s1}:doc:a") < 1100
+    touched = client.post("/v1/sessions/s1/touch")
+    assert (touched.status_code, touched.get_json()) == (200, {"touched": True})
+    assert store.pttl("sessionator:{s1}:doc:a") > 1900
+    assert store.pttl("sessionator:{s1}:index") > 1900
+
+
+def test_touching_an_empty_session_is_404(redis_url: str, store: redis.Redis) -> None:
+    response = app_client(redis_url, SESSION_TTL=2).post("/v1/sessions/nobody/touch")
+    assert (response.status_code, response.get_json()["error"]) == (404, "not_found")
+    assert store.keys("*") == []
+
+
+def test_the_maximum_age_caps_a_sliding_session(redis_url: str, store: redis.Redis) -> None:
+    client = app_client(redis_url, SESSION_TTL=60, SESSION_MAX_AGE=2)
+    put(client, "s1", "a")
+    time.sleep(1.2)
+    put(client, "s1", "b")
+    assert all(0 < ttl <= 800 for ttl in ttls(store).values())
+    time.sleep(1.0)
+    assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == []
+    assert store.keys("*") == []
+
+
+@pytest.fixture
+def short_schema(tmp_path: Path) -> Path:
+    (tmp_path / "team.short.v1.yaml").write_text("type: object\nallowUnknown: true\nttl: 1s\n")
+    return tmp_path
+
+
+def test_a_namespace_with_its_own_ttl_expires_before_its_session(
+    redis_url: str, store: redis.Redis, short_schema: Path
+) -> None:
+    client = app_client(redis_url, short_schema, SESSION_TTL=60)
+    put(client, "s1", "team.short.v1")
+    put(client, "s1", "team.long.v1")
+    assert 0 < store.pttl("sessionator:{s1}:doc:team.short.v1") <= 1000
+    assert store.pttl("sessionator:{s1}:doc:team.long.v1") > 55_000
+    time.sleep(1.1)
+    assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == ["team.long.v1"]
+    assert client.get("/v1/sessions/s1/team.short.v1").status_code == 404
+    both = client.get("/v1/sessions/s1?namespaces=team.short.v1&namespaces=team.long.v1")
+    assert list(both.get_json()) == ["_session", "_namespaces", "team.long.v1"]
+
+
+def test_an_expired_name_is_never_listed_even_before_redis_reclaims_it(
+    redis_url: str, store: redis.Redis, short_schema: Path
+) -> None:
+    client = app_client(redis_url, short_schema, SESSION_TTL=60)
+    put(client, "s1", "team.short.v1")
+    store.persist("sessionator:{s1}:doc:team.short.v1")  # as if Redis had not got to it yet
+    time.sleep(1.1)
+    assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == []
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [(5, 5), ("90s", 90), ("15m", 900), ("12h", 43200), ("1d", 86400), (31_622_400, 31_622_400)],
+)
+def test_ttl_values(value: object, seconds: int) -> None:
+    assert parse_ttl(value) == seconds
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "1w", "1.5h", "01s", "90", 1.5, None, 31_622_401])
+def test_invalid_ttl_values(value: object) -> None:
+    assert parse_ttl(value) is None
+
+
+def test_ttl_is_a_top_level_key_of_the_schema_language(tmp_path: Path) -> None:
+    from schema_registry import SchemaProblem, check_paths, load_registry, to_json_schema
+
+    (tmp_path / "team.a.v1.yaml").write_text("type: object\nttl: 1w\n")
+    (tmp_path / "team.b.v1.yaml").write_text(
+        "type: object\nproperties:\n  x:\n    type: object\n    ttl: 5\n"
+    )
+    (tmp_path / "team.c.v1.yaml").write_text("type: object\nttl: 12h\n")
+    message = (
+        "must be a whole number of seconds, or a whole number with a unit "
+        "(90s, 15m, 12h, 1d), from 1 second to 366 days"
+    )
+    assert check_paths([tmp_path]) == [
+        SchemaProblem(str(tmp_path / "team.a.v1.yaml"), 2, "ttl", message),
+        SchemaProblem(
+            str(tmp_path / "team.b.v1.yaml"),
+            5,
+            "properties.x.ttl",
+            "unknown key for type 'object'; allowed keys: allowUnknown, optional, properties, type",
+        ),
+    ]
+    registry = load_registry([tmp_path], entry_points=False)
+    schema = registry.get("team.c.v1")
+    assert schema is not None and schema.ttl_seconds == 43200
+    assert "ttl" not in to_json_schema("team.c.v1", registry)
