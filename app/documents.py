@@ -12,7 +12,7 @@ from typing import Any
 
 from app.errors import InvalidJson, RootMustBeObject, TooDeep
 
-METADATA_FIELDS = ("_session", "_namespace", "_modified", "_schemaVersion")
+METADATA_FIELDS = ("_session", "_namespace", "_modified", "_expires", "_schemaVersion")
 
 
 def parse_document(raw: bytes, max_depth: int) -> dict[str, Any]:
@@ -59,6 +59,25 @@ def stamp(
         return dumps(document)
     except UnicodeEncodeError:
         raise InvalidJson("The body contains a lone surrogate (\\ud800-\\udfff).") from None
+
+
+def with_expiry(document: bytes, expires_at_ms: int | None) -> bytes:
+    """A stored document as served: ``_expires`` (UTC, or null: never) after ``_modified``.
+
+    Expiry is not stored in the document, because a session's expiry moves
+    whenever any of its namespaces is written; it is read with the document
+    and spliced in. Stored documents always begin with ``_session``,
+    ``_namespace`` and ``_modified`` (24 characters), and neither identifier
+    can contain a quote, so the first ``,"_modified":"`` is ours.
+    """
+    if expires_at_ms is None:
+        value = b"null"
+    else:
+        moment = datetime.fromtimestamp(expires_at_ms / 1000, UTC)
+        value = b'"' + iso_milliseconds(moment).encode() + b'"'
+    marker = b',"_modified":"'
+    at = document.index(marker) + len(marker) + 25
+    return document[:at] + b',"_expires":' + value + document[at:]
 
 
 def dumps(value: Any) -> bytes:

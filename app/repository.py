@@ -67,7 +67,8 @@ return #names
 # should: each document at the earlier of its own expiry (its score in the index) and the
 # session's, the index and born key with the session. So no key is left without a TTL when
 # one applies, and Redis itself reclaims expired data.
-# Returns 1 done, 0 a precondition failed, -1 nothing to delete (or no session to touch).
+# Returns {outcome, expires}: outcome 1 done, 0 a precondition failed, -1 nothing to delete
+# (or no session to touch); expires: when the written namespace expires (ms), or -1: never.
 _WRITE = """
 local function listed(tags, tag)
     for candidate in string.gmatch(tags, '%S+') do
@@ -80,17 +81,17 @@ local now, ttl, max_age = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10
 local own_ttl = tonumber(ARGV[11])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if action == 'touch' then
-    if redis.call('ZCARD', KEYS[2]) == 0 then return -1 end
+    if redis.call('ZCARD', KEYS[2]) == 0 then return {-1, -1} end
 else
     local current = redis.call('GET', KEYS[1])
     local tag = nil
     if current and (ARGV[4] == 'list' or ARGV[5] == 'list') then tag = redis.sha1hex(current) end
-    if ARGV[4] == '*' and not current then return 0 end
-    if ARGV[4] == 'list' and not (current and listed(ARGV[6], tag)) then return 0 end
-    if ARGV[5] == '*' and current then return 0 end
-    if ARGV[5] == 'list' and current and listed(ARGV[7], tag) then return 0 end
+    if ARGV[4] == '*' and not current then return {0, -1} end
+    if ARGV[4] == 'list' and not (current and listed(ARGV[6], tag)) then return {0, -1} end
+    if ARGV[5] == '*' and current then return {0, -1} end
+    if ARGV[5] == 'list' and current and listed(ARGV[7], tag) then return {0, -1} end
     if action == 'delete' then
-        if not current then return -1 end
+        if not current then return {-1, -1} end
         redis.call('DEL', KEYS[1])
         redis.call('ZREM', KEYS[2], name)
     else
@@ -107,7 +108,7 @@ if max_age > 0 then
     local cap = tonumber(redis.call('GET', KEYS[3])) + max_age
     if not session_end or cap < session_end then session_end = cap end
 end
-local latest, forever = 0, false
+local latest, forever, written_at = 0, false, -1
 local members = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
 for i = 1, #members, 2 do
     local at = session_end
@@ -115,6 +116,7 @@ for i = 1, #members, 2 do
         local own = tonumber(members[i + 1])
         if not at or own < at then at = own end
     end
+    if members[i] == name and at then written_at = at end
     if at then
         redis.call('PEXPIREAT', ARGV[12] .. members[i], at)
         if at > latest then latest = at end
@@ -129,7 +131,7 @@ elseif latest > 0 then
     redis.call('PEXPIREAT', KEYS[2], latest)
 end
 if session_end then redis.call('PEXPIREAT', KEYS[3], session_end) end
-return 1
+return {1, written_at}
 """
 
 
@@ -196,14 +198,42 @@ class SessionRepository:
         self, session_id: str, namespaces: Sequence[str]
     ) -> tuple[list[str], dict[str, bytes]]:
         """The session's names and the documents of those ``namespaces`` that exist."""
+        names, found = self.read_with_expiry(session_id, namespaces)
+        return names, {ns: document for ns, (document, _) in found.items()}
+
+    @translate_redis_errors
+    def read_namespace(self, session_id: str, namespace: str) -> tuple[bytes | None, int | None]:
+        """One namespace's document (None when absent) and when it expires (ms; None: never)."""
+        now = self._now()
+        key = self._keys.document(session_id, namespace)
+        with self._client.pipeline(transaction=False) as pipe:
+            pipe.get(key)
+            pipe.pttl(key)
+            document, ttl = pipe.execute()
+        return document, (now + ttl if ttl >= 0 else None)
+
+    @translate_redis_errors
+    def read_with_expiry(
+        self, session_id: str, namespaces: Sequence[str]
+    ) -> tuple[list[str], dict[str, tuple[bytes, int | None]]]:
+        """As read_namespaces, each document with when it expires (ms; None: never)."""
+        now = self._now()
+        keys = [self._keys.document(session_id, ns) for ns in namespaces]
         with self._client.pipeline(transaction=True) as pipe:
-            pipe.zrangebyscore(self._keys.index(session_id), f"({self._now()}", "+inf")
+            pipe.zrangebyscore(self._keys.index(session_id), f"({now}", "+inf")
             if namespaces:
-                pipe.mget([self._keys.document(session_id, ns) for ns in namespaces])
+                pipe.mget(keys)
+            for key in keys:
+                pipe.pttl(key)
             replies = pipe.execute()
         names = sorted(_text(name) for name in replies[0])
         documents = replies[1] if namespaces else []
-        found = {ns: doc for ns, doc in zip(namespaces, documents, strict=True) if doc is not None}
+        remaining = replies[2:]
+        found = {
+            ns: (doc, now + ttl if ttl >= 0 else None)
+            for ns, doc, ttl in zip(namespaces, documents, remaining, strict=True)
+            if doc is not None
+        }
         return names, found
 
     @translate_redis_errors
@@ -233,7 +263,8 @@ class SessionRepository:
 
     def touch(self, session_id: str) -> bool:
         """Extend the session's life as a write would, changing nothing; False if it is empty."""
-        return self._run("touch", session_id, "", None, Preconditions(), None) is WriteOutcome.DONE
+        outcome, _ = self._run("touch", session_id, "", None, Preconditions(), None)
+        return outcome is WriteOutcome.DONE
 
     def write_if(
         self,
@@ -245,6 +276,18 @@ class SessionRepository:
         pipeline: Pipeline | None = None,
     ) -> WriteOutcome:
         """Put ``document`` (or delete, when None) only if ``preconditions`` hold, atomically."""
+        return self.write(session_id, namespace, preconditions, document, ttl, pipeline)[0]
+
+    def write(
+        self,
+        session_id: str,
+        namespace: str,
+        preconditions: Preconditions,
+        document: bytes | None = None,
+        ttl: int | None = None,
+        pipeline: Pipeline | None = None,
+    ) -> tuple[WriteOutcome, int | None]:
+        """As write_if, and when the written namespace expires (ms since the epoch; None: never)."""
         action = "delete" if document is None else "put"
         return self._run(action, session_id, namespace, document, preconditions, ttl, pipeline)
 
@@ -258,8 +301,8 @@ class SessionRepository:
         preconditions: Preconditions,
         ttl: int | None,
         pipeline: Pipeline | None = None,
-    ) -> WriteOutcome:
-        """Run the write script (see _WRITE for its keys and arguments)."""
+    ) -> tuple[WriteOutcome, int | None]:
+        """Run the write script (see _WRITE); what it did, and when the namespace expires."""
         keys = [
             self._keys.document(session_id, namespace or "-"),
             self._keys.index(session_id),
@@ -280,7 +323,10 @@ class SessionRepository:
             self._keys.document_prefix(session_id),
         ]
         result = self._write(keys=keys, args=args, client=pipeline)
-        return WriteOutcome.DONE if pipeline is not None else WriteOutcome(int(result))
+        if pipeline is not None:
+            return WriteOutcome.DONE, None
+        outcome, expires = (int(value) for value in result)
+        return WriteOutcome(outcome), (None if expires < 0 else expires)
 
     def _now(self) -> int:
         """Now, in ms since the epoch."""
@@ -293,8 +339,9 @@ class SessionRepository:
         update: Callable[[bytes | None], bytes],
         ttl: int | None = None,
         attempts: int = UPDATE_ATTEMPTS,
-    ) -> bytes:
-        """Read, change and write one document atomically; the document written.
+    ) -> tuple[bytes, int | None]:
+        """Read, change and write one document atomically; the document written, and
+        when it expires (ms since the epoch; None: never).
 
         Optimistic concurrency, two round trips: read the document, compute
         the new one with ``update`` (which may raise to refuse), then write it
@@ -311,8 +358,9 @@ class SessionRepository:
                 unchanged = Preconditions(if_none_match="*")
             else:
                 unchanged = Preconditions(if_match="list", match_tags=(etag_of(current),))
-            if self.write_if(session_id, namespace, unchanged, document, ttl) is WriteOutcome.DONE:
-                return document
+            outcome, expires = self.write(session_id, namespace, unchanged, document, ttl)
+            if outcome is WriteOutcome.DONE:
+                return document, expires
         raise WriteConflict(
             f"Namespace {namespace!r} changed under {attempts} attempts in a row; retry."
         )

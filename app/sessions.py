@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 
 from app import identifiers
 from app.conditions import etag_of, not_modified, write_preconditions
-from app.documents import client_data, dumps, stamp
+from app.documents import client_data, dumps, stamp, with_expiry
 from app.errors import NotFound, namespace_not_found, namespace_precondition_failed
 from app.http import allow_query, json_response, read_json_object, requested_namespaces
 from app.patching import PatchStep, read_patch
@@ -24,9 +24,9 @@ def get_session(sid: str) -> Response:
     """The session's namespace names, plus the documents of any ``namespaces`` asked for."""
     sid = identifiers.session_id(sid)
     wanted = requested_namespaces(request.args)
-    names, documents = current_services().repository.read_namespaces(sid, wanted)
+    names, found = current_services().repository.read_with_expiry(sid, wanted)
     head = dumps({"_session": sid, "_namespaces": names})[:-1]
-    parts = [b"," + dumps(ns) + b":" + documents[ns] for ns in wanted if ns in documents]
+    parts = [b"," + dumps(ns) + b":" + with_expiry(*found[ns]) for ns in wanted if ns in found]
     return json_response(head + b"".join(parts) + b"}")
 
 
@@ -54,12 +54,12 @@ def get_namespace(sid: str, ns: str) -> Response:
     """One namespace's document."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
-    document = current_services().repository.get_namespace(sid, ns)
+    document, expires = current_services().repository.read_namespace(sid, ns)
     if document is None:
         raise namespace_not_found(sid, ns)
     if not_modified(request, document):
         return with_etag(Response(status=304), document)
-    return with_etag(json_response(document), document)
+    return with_etag(json_response(with_expiry(document, expires)), document)
 
 
 @bp.put("/<sid>/<ns>")
@@ -73,10 +73,11 @@ def put_namespace(sid: str, ns: str) -> Response:
     schema = validate_for_namespace(services.schemas.registry, ns, data)
     version, ttl = (schema.digest, schema.ttl_seconds) if schema else (None, None)
     document = stamp(data, sid, ns, datetime.now(UTC), schema_version=version)
-    outcome = services.repository.write_if(sid, ns, write_preconditions(request), document, ttl)
+    preconditions = write_preconditions(request)
+    outcome, expires = services.repository.write(sid, ns, preconditions, document, ttl)
     if outcome != WriteOutcome.DONE:
         raise namespace_precondition_failed(sid, ns)
-    return with_etag(json_response(document), document)
+    return with_etag(json_response(with_expiry(document, expires)), document)
 
 
 @bp.patch("/<sid>/<ns>")
@@ -96,8 +97,8 @@ def patch_namespace(sid: str, ns: str) -> Response:
     )
     schema = services.schemas.registry.get(ns)
     ttl = schema.ttl_seconds if schema else None
-    document = services.repository.update_namespace(sid, ns, step, ttl)
-    return with_etag(json_response(document), document)
+    document, expires = services.repository.update_namespace(sid, ns, step, ttl)
+    return with_etag(json_response(with_expiry(document, expires)), document)
 
 
 @bp.delete("/<sid>/<ns>")

@@ -20,7 +20,7 @@ from schema_registry.ttl import ttl_problem
 from schema_registry.yamlsource import KeyPath, dotted
 
 #: Top-level fields that the service sets on every stored document.
-RESERVED_FIELDS = ("_modified", "_namespace", "_schemaVersion", "_session")
+RESERVED_FIELDS = ("_expires", "_modified", "_namespace", "_schemaVersion", "_session")
 
 _MAX_SHOWN = 40  # characters of a bad string value quoted in a message
 

@@ -11,6 +11,8 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
+from tests.conftest import as_stored
+
 MODIFIED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 SEED_DOCUMENT: dict[str, Any] = {
@@ -32,6 +34,11 @@ def stored(store: redis.Redis, sid: str, ns: str) -> Any:
     return None if raw is None else json.loads(raw)
 
 
+def without_expires(document: dict[str, Any]) -> dict[str, Any]:
+    """A document as served, without the ``_expires`` that is not stored."""
+    return {key: value for key, value in document.items() if key != "_expires"}
+
+
 def index(store: redis.Redis, sid: str) -> list[str]:
     return [name.decode() for name in store.zrange(f"sessionator:{{{sid}}}:index", 0, -1)]
 
@@ -50,14 +57,16 @@ def test_put_stores_the_document_with_metadata_in_front(
     response = put(client, "/v1/sessions/user-1337/favoriteThings", {"things": ["cats", "dogs"]})
     assert response.status_code == 200
     body = response.get_json()
-    assert list(body) == ["_session", "_namespace", "_modified", "things"]
+    assert list(body) == ["_session", "_namespace", "_modified", "_expires", "things"]
     assert body["_session"] == "user-1337"
     assert body["_namespace"] == "favoriteThings"
     assert body["things"] == ["cats", "dogs"]
     assert MODIFIED.fullmatch(body["_modified"])
     modified = datetime.fromisoformat(body["_modified"].replace("Z", "+00:00"))
     assert before - timedelta(milliseconds=1) <= modified <= datetime.now(UTC)
-    assert stored(store, "user-1337", "favoriteThings") == body
+    expires = datetime.fromisoformat(body["_expires"].replace("Z", "+00:00"))
+    assert abs(expires - modified - timedelta(days=1)) < timedelta(seconds=1)
+    assert stored(store, "user-1337", "favoriteThings") == without_expires(body)
     assert index(store, "user-1337") == ["favoriteThings"]
 
 
@@ -65,7 +74,7 @@ def test_get_namespace_returns_exactly_what_put_returned(client: FlaskClient) ->
     written = put(client, "/v1/sessions/s1/lastSeen", {"when": "2017-03-26T15:25:25Z"})
     read = client.get("/v1/sessions/s1/lastSeen")
     assert read.status_code == 200
-    assert read.data == written.data
+    assert as_stored(read.data) == as_stored(written.data)
     assert read.headers["Cache-Control"] == "no-store"
 
 
@@ -100,7 +109,11 @@ def test_multi_read_returns_existing_requested_namespaces_only(client: FlaskClie
     response = client.get("/v1/sessions/s1?namespaces=b&namespaces=missing&namespaces=a")
     assert response.status_code == 200
     body = response.get_json()
-    assert body == {"_session": "s1", "_namespaces": ["a", "b", "c"], "b": b, "a": a}
+    assert {k: without_expires(v) if k in "ab" else v for k, v in body.items()} == {
+        "_session": "s1", "_namespaces": ["a", "b", "c"], "b": without_expires(b),
+        "a": without_expires(a),
+    }  # fmt: skip
+    assert body["a"]["_expires"] == body["b"]["_expires"]  # c's write slid the session
     assert list(body) == ["_session", "_namespaces", "b", "a"]
 
 
@@ -160,8 +173,8 @@ def test_round_trip_with_metadata_sent_back_ignores_the_sent_values(
     assert second["_namespace"] == "ns"
     assert second["_modified"] >= first["_modified"]
     assert second["things"] == ["cats", "dogs"]
-    assert list(second) == ["_session", "_namespace", "_modified", "things"]
-    assert stored(store, "s1", "ns") == second
+    assert list(second) == ["_session", "_namespace", "_modified", "_expires", "things"]
+    assert stored(store, "s1", "ns") == without_expires(second)
     assert store.get("sessionator:{other}:doc:forged") is None
 
 
@@ -236,7 +249,7 @@ def test_schema_namespace_refuses_a_bad_document_and_keeps_the_old_one(
     assert body["error"] == "validation_failed"
     assert sorted(body["details"]) == ["age", "friends.0.age"]
     assert all(isinstance(m, list) and m for m in body["details"].values())
-    assert stored(store, "s1", "teamName.objectType.v1") == good
+    assert stored(store, "s1", "teamName.objectType.v1") == without_expires(good)
 
 
 def test_schema_validation_ignores_metadata_sent_back(client: FlaskClient) -> None:

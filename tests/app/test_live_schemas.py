@@ -165,11 +165,12 @@ def test_documents_record_the_schema_version_that_accepted_them(service: Service
         "_session": "s1",
         "_namespace": "team.user.v1",
         "_modified": reply.json()["_modified"],
+        "_expires": reply.json()["_expires"],
         "_schemaVersion": digest(USER),
         "name": "Ada",
     }
     free = service.put("team.free.v1", {"_schemaVersion": "mine", "x": 1}).json()
-    assert list(free) == ["_session", "_namespace", "_modified", "x"]
+    assert list(free) == ["_session", "_namespace", "_modified", "_expires", "x"]
 
 
 def test_the_listing_names_source_digest_time_and_status(service: Service) -> None:

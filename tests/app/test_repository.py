@@ -146,7 +146,7 @@ def test_update_retries_on_a_concurrent_write_and_applies_to_the_new_document(
             repository.put_namespace("s", "a", b"2")
         return (current or b"") + b"+"
 
-    assert repository.update_namespace("s", "a", update) == b"2+"
+    assert repository.update_namespace("s", "a", update) == (b"2+", None)
     assert seen == [b"1", b"2"]
     assert repository.get_namespace("s", "a") == b"2+"
     assert repository.list_namespaces("s") == ["a"]

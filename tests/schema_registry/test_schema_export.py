@@ -60,6 +60,7 @@ def test_export_is_the_equivalent_json_schema(registry: Registry) -> None:
             },
             "any": {"type": "array"},
             "on": {"type": "boolean"},
+            "_expires": {},
             "_modified": {},
             "_namespace": {},
             "_schemaVersion": {},
