@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from app.embedded import answers
-from tests.conftest import REPO, SCHEMA_DIR, free_port, stop_process, wait_for_http
+from tests.conftest import REPO, SCHEMA_DIR, as_stored, free_port, stop_process, wait_for_http
 from tests.httpclient import HttpClient
 
 
@@ -51,7 +51,7 @@ def test_embedded_store_persists_across_restarts_and_stops_with_the_service(
 
     process, http = start_cli({}, var)
     try:
-        assert http.get("/v1/sessions/u1/ns").body == written.body
+        assert as_stored(http.get("/v1/sessions/u1/ns").body) == as_stored(written.body)
     finally:
         stop_process(process)
 
