@@ -41,11 +41,6 @@ class Preconditions:
     if_none_match: str = ""
     none_match_tags: tuple[str, ...] = ()
 
-    @property
-    def unconditional(self) -> bool:
-        """Whether the request carries no precondition at all."""
-        return not self.if_match and not self.if_none_match
-
     def hold_for(self, current: bytes | None) -> bool:
         """Whether the preconditions hold for ``current`` (None: no document).
 
