@@ -87,15 +87,16 @@ def patch_namespace(sid: str, ns: str) -> Response:
     allow_query(request.args)
     services = current_services()
     config = services.config
+    registry = services.schemas.registry  # one snapshot for validation and ttl alike
     step = PatchStep(
         sid,
         ns,
         read_patch(request, config.MAX_BODY_BYTES, config.MAX_JSON_DEPTH),
         write_preconditions(request),
-        services.schemas.registry,
+        registry,
         config.MAX_JSON_DEPTH,
     )
-    schema = services.schemas.registry.get(ns)
+    schema = registry.get(ns)
     ttl = schema.ttl_seconds if schema else None
     document, expires = services.repository.update_namespace(sid, ns, step, ttl)
     return with_etag(json_response(with_expiry(document, expires)), document)
