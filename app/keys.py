@@ -24,12 +24,16 @@ class KeySpace:
         return f"{self.prefix}:{{{session_id}}}"
 
     def index(self, session_id: str) -> str:
-        """Sorted set of the session's namespace names (score: reserved for expiry)."""
+        """Sorted set of the session's namespace names, each scored with its own expiry (ms)."""
         return f"{self.session_tag(session_id)}:index"
 
     def born(self, session_id: str) -> str:
         """String key holding when the session was first written (ms), for its absolute cap."""
         return f"{self.session_tag(session_id)}:born"
+
+    def ends(self, session_id: str) -> str:
+        """String key holding when the session ends (ms), while a lifetime applies."""
+        return f"{self.session_tag(session_id)}:ends"
 
     def document_prefix(self, session_id: str) -> str:
         """What every document key of the session starts with."""

@@ -2,23 +2,30 @@
 
 Data model, per session (all keys share the session's hash tag, see keys.py):
 
-- ``index``: a sorted set of the session's namespace names. Every name scores
-  ``+inf`` today; the score is kept for per-namespace expiry times.
+- ``index``: a sorted set of the session's namespace names, each scored with
+  when that namespace's own lifetime ends (ms since the epoch), or ``+inf``
+  when it lives as long as the session.
 - ``doc:<namespace>``: a string holding the namespace's JSON document, metadata
-  included, exactly as it is served.
+  included, as it is served but for ``_expires``.
+- ``ends``: when the session ends (ms), while a sliding TTL or a cap applies;
+  ``born``: when it was first written (ms), while a cap applies.
+
+A namespace expires at the earlier of its own end and the session's; every key
+is given that moment with PEXPIREAT, so Redis reclaims it, and reads take the
+same two numbers from the index and ``ends`` to say when a document expires.
 
 Every public method is one Redis round trip, but ``update_namespace`` (a
-read, then a conditional write, repeated if it lost a race). Writes touch the
-index and the document in one atomic step (a MULTI/EXEC transaction, or a
-script where a precondition must be checked first), so the list of names and
-the documents never disagree; reads that need both read them in one
-transaction, so they see one moment.
+read, then a conditional write, repeated if it lost a race). Writes are one
+script that checks preconditions and sets the index, the document and every
+expiry in one atomic step, so the list of names and the documents never
+disagree; reads of several keys are one script too, so they see one moment.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,9 +44,9 @@ R = TypeVar("R")
 # How often a read-modify-write may lose the race before giving up (see update_namespace).
 UPDATE_ATTEMPTS = 50
 
-# KEYS[1]: the session's index (sorted set of namespace names). KEYS[2]: its born key.
-# ARGV[1]: the prefix of the session's document keys (document key = prefix .. name).
-# Deletes every document named in the index, then the index, in one atomic step;
+# KEYS[1]: the session's index (sorted set of namespace names). KEYS[2], KEYS[3]: its born
+# and ends keys. ARGV[1]: the prefix of the session's document keys (key = prefix .. name).
+# Deletes every document named in the index, then the other keys, in one atomic step;
 # a transaction cannot do this, because the names are only known once read.
 # The document keys share KEYS[1]'s hash tag, so they live in its cluster slot.
 # Returns the number of namespaces the session held.
@@ -48,12 +55,13 @@ local names = redis.call('ZRANGE', KEYS[1], 0, -1)
 for _, name in ipairs(names) do
     redis.call('DEL', ARGV[1] .. name)
 end
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return #names
 """
 
 
 # KEYS[1]: the namespace's document key. KEYS[2]: the session's index. KEYS[3]: its born key.
+# KEYS[4]: its ends key.
 # ARGV[1]: 'put', 'delete' or 'touch'. ARGV[2]: the namespace name. ARGV[3]: the new document.
 # ARGV[4]: If-Match: '' (none), '*' (a document must exist) or 'list' (its ETag is in ARGV[6]).
 # ARGV[5]: If-None-Match: '' (none), '*' (no document may exist) or 'list' (its ETag is not
@@ -65,8 +73,9 @@ return #names
 # One atomic step: forget names whose own expiry passed, check the preconditions against the
 # current document, write (or delete), then set every key of the session to expire when it
 # should: each document at the earlier of its own expiry (its score in the index) and the
-# session's, the index and born key with the session. So no key is left without a TTL when
-# one applies, and Redis itself reclaims expired data.
+# session's, the index with its last document, the born and ends keys with the session (ends
+# holding that moment, for reads). So no key is left without a TTL when one applies, and Redis
+# itself reclaims expired data.
 # Returns {outcome, expires}: outcome 1 done, 0 a precondition failed, -1 nothing to delete
 # (or no session to touch); expires: when the written namespace expires (ms), or -1: never.
 _WRITE = """
@@ -130,8 +139,35 @@ if forever then
 elseif latest > 0 then
     redis.call('PEXPIREAT', KEYS[2], latest)
 end
-if session_end then redis.call('PEXPIREAT', KEYS[3], session_end) end
+if session_end then
+    redis.call('PEXPIREAT', KEYS[3], session_end)
+    redis.call('SET', KEYS[4], session_end)
+    redis.call('PEXPIREAT', KEYS[4], session_end)
+else
+    redis.call('DEL', KEYS[4])
+end
 return {1, written_at}
+"""
+
+
+# KEYS[1]: the session's index. KEYS[2]: its ends key. KEYS[3..]: the documents asked for.
+# ARGV[1]: now, in ms since the epoch.
+# Returns {names, documents, ends}: the names alive at now, each followed by its score (when
+# its own lifetime ends, or 'inf'); the documents (nil when absent); when the session ends
+# (nil: never). One script, so the three are read at one moment.
+_READ = """
+local names = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES')
+local documents = {}
+if #KEYS > 2 then documents = redis.call('MGET', unpack(KEYS, 3)) end
+return {names, documents, redis.call('GET', KEYS[2])}
+"""
+
+# KEYS[1]: a namespace's document key. KEYS[2]: the session's index. KEYS[3]: its ends key.
+# ARGV[1]: the namespace name.
+# Returns {document, own end, session end}, each nil when absent (a score may be 'inf').
+_READ_ONE = """
+return {redis.call('GET', KEYS[1]), redis.call('ZSCORE', KEYS[2], ARGV[1]),
+        redis.call('GET', KEYS[3])}
 """
 
 
@@ -180,6 +216,8 @@ class SessionRepository:
         self._clock = clock
         self._delete_session = client.register_script(_DELETE_SESSION)
         self._write = client.register_script(_WRITE)
+        self._read = client.register_script(_READ)
+        self._read_one = client.register_script(_READ_ONE)
 
     @translate_redis_errors
     def ping(self) -> bool:
@@ -204,37 +242,36 @@ class SessionRepository:
     @translate_redis_errors
     def read_namespace(self, session_id: str, namespace: str) -> tuple[bytes | None, int | None]:
         """One namespace's document (None when absent) and when it expires (ms; None: never)."""
-        now = self._now()
-        key = self._keys.document(session_id, namespace)
-        with self._client.pipeline(transaction=False) as pipe:
-            pipe.get(key)
-            pipe.pttl(key)
-            document, ttl = pipe.execute()
-        return document, (now + ttl if ttl >= 0 else None)
+        keys = [
+            self._keys.document(session_id, namespace),
+            self._keys.index(session_id),
+            self._keys.ends(session_id),
+        ]
+        document, own_end, session_end = self._read_one(keys=keys, args=[namespace])
+        expires = _expiry(own_end, session_end)
+        if own_end is None or (expires is not None and expires <= self._now()):
+            return None, None  # not listed, or gone by our clock though Redis still holds it
+        return document, expires
 
     @translate_redis_errors
     def read_with_expiry(
         self, session_id: str, namespaces: Sequence[str]
     ) -> tuple[list[str], dict[str, tuple[bytes, int | None]]]:
-        """As read_namespaces, each document with when it expires (ms; None: never)."""
-        now = self._now()
-        keys = [self._keys.document(session_id, ns) for ns in namespaces]
-        with self._client.pipeline(transaction=True) as pipe:
-            pipe.zrangebyscore(self._keys.index(session_id), f"({now}", "+inf")
-            if namespaces:
-                pipe.mget(keys)
-            for key in keys:
-                pipe.pttl(key)
-            replies = pipe.execute()
-        names = sorted(_text(name) for name in replies[0])
-        documents = replies[1] if namespaces else []
-        remaining = replies[2:]
+        """As read_namespaces, each document with when it expires (ms; None: never).
+
+        A document whose name is no longer alive in the index is left out, so a
+        read never returns a namespace it does not list.
+        """
+        keys = [self._keys.index(session_id), self._keys.ends(session_id)]
+        keys += [self._keys.document(session_id, ns) for ns in namespaces]
+        scored, documents, session_end = self._read(keys=keys, args=[self._now()])
+        own_ends = {_text(name): end for name, end in zip(scored[::2], scored[1::2], strict=True)}
         found = {
-            ns: (doc, now + ttl if ttl >= 0 else None)
-            for ns, doc, ttl in zip(namespaces, documents, remaining, strict=True)
-            if doc is not None
+            ns: (document, _expiry(own_ends[ns], session_end))
+            for ns, document in zip(namespaces, documents, strict=True)
+            if document is not None and ns in own_ends
         }
-        return names, found
+        return sorted(own_ends), found
 
     @translate_redis_errors
     def get_namespace(self, session_id: str, namespace: str) -> bytes | None:
@@ -307,6 +344,7 @@ class SessionRepository:
             self._keys.document(session_id, namespace or "-"),
             self._keys.index(session_id),
             self._keys.born(session_id),
+            self._keys.ends(session_id),
         ]
         args: list[bytes | str | int] = [
             action,
@@ -368,9 +406,20 @@ class SessionRepository:
     @translate_redis_errors
     def delete_session(self, session_id: str) -> int:
         """Remove every namespace of the session atomically; how many there were."""
-        keys = [self._keys.index(session_id), self._keys.born(session_id)]
+        keys = [
+            self._keys.index(session_id),
+            self._keys.born(session_id),
+            self._keys.ends(session_id),
+        ]
         args = [self._keys.document_prefix(session_id)]
         return int(self._delete_session(keys=keys, args=args))
+
+
+def _expiry(own_end: bytes | None, session_end: bytes | None) -> int | None:
+    """When a namespace expires (ms), from its own end and the session's; None: never."""
+    ends = [float(end) for end in (own_end, session_end) if end is not None]
+    earliest = min(ends, default=math.inf)
+    return None if earliest == math.inf else int(earliest)
 
 
 def _text(value: bytes | str) -> str:

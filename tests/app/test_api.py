@@ -229,6 +229,7 @@ def test_delete_session_removes_every_namespace(client: FlaskClient, store: redi
     assert response.get_json() == {"removed": 1}
     assert sorted(k.decode() for k in store.keys("*")) == [
         "sessionator:{s2}:doc:a",
+        "sessionator:{s2}:ends",
         "sessionator:{s2}:index",
     ]
     assert client.get("/v1/sessions/s1").get_json() == {"_session": "s1", "_namespaces": []}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def test_every_key_of_a_session_gets_the_session_ttl(redis_url: str, store: redi
     found = ttls(store)
     assert sorted(found) == [
         "sessionator:{s1}:born", "sessionator:{s1}:doc:a", "sessionator:{s1}:doc:b",
-        "sessionator:{s1}:index",
+        "sessionator:{s1}:ends", "sessionator:{s1}:index",
     ]  # fmt: skip
     assert all(55_000 < ttl <= 60_000 for ttl in found.values())
 
@@ -121,6 +122,35 @@ def test_an_expired_name_is_never_listed_even_before_redis_reclaims_it(
     store.persist("sessionator:{s1}:doc:team.short.v1")  # as if Redis had not got to it yet
     time.sleep(1.1)
     assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == []
+    asked = client.get("/v1/sessions/s1?namespaces=team.short.v1").get_json()
+    assert asked == {"_session": "s1", "_namespaces": []}
+    assert client.get("/v1/sessions/s1/team.short.v1").status_code == 404
+
+
+def expires_ms(served: dict[str, object]) -> int:
+    moment = datetime.fromisoformat(str(served["_expires"]).replace("Z", "+00:00"))
+    return round(moment.timestamp() * 1000)
+
+
+def test_documents_say_exactly_when_redis_will_drop_them(
+    redis_url: str, store: redis.Redis, short_schema: Path
+) -> None:
+    client = app_client(redis_url, short_schema, SESSION_TTL=60)
+    body = json.dumps({"v": 1})
+    short = client.put("/v1/sessions/s1/team.short.v1", data=body, content_type=JSON).get_json()
+    time.sleep(0.01)
+    long = client.put("/v1/sessions/s1/team.long.v1", data=body, content_type=JSON).get_json()
+    short_at = store.pexpiretime("sessionator:{s1}:doc:team.short.v1")
+    long_at = store.pexpiretime("sessionator:{s1}:doc:team.long.v1")
+    assert long_at - short_at > 55_000
+    assert expires_ms(short) == short_at  # its own ttl, earlier than the session's end
+    assert expires_ms(long) == long_at  # the session's end, which the second write slid
+    both = client.get("/v1/sessions/s1?namespaces=team.short.v1&namespaces=team.long.v1")
+    for _ in range(3):  # the same instant on every read, not now + a remaining TTL
+        assert expires_ms(client.get("/v1/sessions/s1/team.short.v1").get_json()) == short_at
+        assert expires_ms(client.get("/v1/sessions/s1/team.long.v1").get_json()) == long_at
+        assert expires_ms(both.get_json()["team.short.v1"]) == short_at
+        assert expires_ms(both.get_json()["team.long.v1"]) == long_at
 
 
 @pytest.mark.parametrize(
