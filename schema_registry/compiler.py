@@ -53,6 +53,7 @@ from schema_registry.fields import (
     StrictString,
 )
 from schema_registry.predicates import Predicate, build_predicate
+from schema_registry.sizes import parse_max_bytes
 from schema_registry.ttl import parse_ttl
 from schema_registry.yamlsource import KeyPath, dotted
 
@@ -101,6 +102,11 @@ class CompiledSchema:
     def ttl_seconds(self) -> int | None:
         """How long the namespace lives after each write (``ttl``); None: as its session."""
         return parse_ttl(self.definition.get("ttl"))
+
+    @property
+    def max_bytes(self) -> int | None:
+        """The largest document the namespace accepts (``maxBytes``); None: the service's limit."""
+        return parse_max_bytes(self.definition.get("maxBytes"))
 
     def validate(self, document: dict[str, Any]) -> None:
         """Raise `ValidationFailed` unless ``document`` matches this schema."""

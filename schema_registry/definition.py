@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from schema_registry.errors import SchemaProblem
+from schema_registry.sizes import max_bytes_problem
 from schema_registry.ttl import ttl_problem
 from schema_registry.yamlsource import KeyPath, dotted
 
@@ -27,6 +28,13 @@ _MAX_SHOWN = 40  # characters of a bad string value quoted in a message
 #: A schema's name is a namespace name: the same rule as the HTTP contract's.
 SCHEMA_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*")
 MAX_NAME_LENGTH = 128
+
+#: The keys only a schema's top level may have, each with the function that says what is
+#: wrong with its value: they are about the namespace, not about the document's shape.
+NAMESPACE_KEYS: dict[str, Callable[[Any], str | None]] = {
+    "maxBytes": max_bytes_problem,
+    "ttl": ttl_problem,
+}
 
 #: The keys a reference node (``type: <schema name>``) may have.
 REFERENCE_KEYS = ("optional", "type")
@@ -80,20 +88,22 @@ def check_definition(
     if not isinstance(definition, Mapping):
         got = describe(definition)
         return [place.problem(f"the top level must be a mapping with 'type: object', got {got}")]
-    body = {key: value for key, value in definition.items() if key != "ttl"}
+    body = {key: value for key, value in definition.items() if key not in NAMESPACE_KEYS}
     return (
         _check_top_level(definition, place)
-        + _check_ttl(definition, place)
+        + _check_namespace_keys(definition, place)
         + check_schema(body, place)
     )
 
 
-def _check_ttl(definition: Mapping[Any, Any], place: Place) -> list[SchemaProblem]:
-    """The top-level ``ttl`` key, if present (it exists only at the top level)."""
-    if "ttl" not in definition:
-        return []
-    problem = ttl_problem(definition["ttl"])
-    return [place.child("ttl").problem(problem)] if problem else []
+def _check_namespace_keys(definition: Mapping[Any, Any], place: Place) -> list[SchemaProblem]:
+    """The top-level ``ttl`` and ``maxBytes`` keys, if present (they exist only there)."""
+    problems: list[SchemaProblem] = []
+    for key, problem_of in NAMESPACE_KEYS.items():
+        problem = problem_of(definition[key]) if key in definition else None
+        if problem:
+            problems.append(place.child(key).problem(problem))
+    return problems
 
 
 def check_schema(node: Any, place: Place) -> list[SchemaProblem]:

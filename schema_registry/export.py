@@ -3,7 +3,9 @@
 Like the compiler, the export is a table of one small function per
 ``type``. A reference becomes ``{"$ref": "#/$defs/<name>"}``, and every
 schema referred to, transitively, is under ``$defs``: exactly the versions
-the exported schema was compiled against.
+the exported schema was compiled against. The top-level ``ttl`` and
+``maxBytes`` are left out: they are about the namespace, not the document's
+shape, and no JSON Schema keyword says either.
 """
 
 from __future__ import annotations

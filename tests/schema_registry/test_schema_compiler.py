@@ -99,6 +99,47 @@ def test_compile_schema_refuses_an_invalid_definition_with_its_problems() -> Non
     )
 
 
+@pytest.mark.parametrize(
+    ("max_bytes", "expected"),
+    [
+        (None, None),
+        (512, 512),
+        ("512B", 512),
+        ("16KiB", 16_384),
+        ("1MiB", 1_048_576),
+        ("16MiB", 16_777_216),
+        (16_777_216, 16_777_216),
+    ],
+)
+def test_max_bytes_is_the_top_level_limit_in_bytes(max_bytes: Any, expected: int | None) -> None:
+    """``max_bytes`` reads ``maxBytes`` in bytes; without it, None (the service's own limit)."""
+    definition = dict(PERSON) if max_bytes is None else {**PERSON, "maxBytes": max_bytes}
+    assert compile_schema("team.person.v1", definition).max_bytes == expected
+
+
+def test_max_bytes_is_not_a_field_of_the_document() -> None:
+    """The key is about the namespace: documents need not have it, nor may they add it."""
+    definition = {"type": "object", "maxBytes": "1KiB", "properties": {"a": {"type": "string"}}}
+    schema = compile_schema("team.small.v1", definition)
+    assert _outcome(schema, {"a": "x"}) is None
+    assert _outcome(schema, {"a": "x", "maxBytes": 1}) == {"maxBytes": ["Unknown field."]}
+
+
+def test_compile_schema_refuses_a_bad_max_bytes() -> None:
+    """A definition built in memory has its ``maxBytes`` checked too, at line 1."""
+    with pytest.raises(SchemaLoadError) as caught:
+        compile_schema("team.big.v1", {"type": "object", "maxBytes": "17MiB"})
+    assert caught.value.problems == (
+        SchemaProblem(
+            "<memory>",
+            1,
+            "maxBytes",
+            "must be a whole number of bytes, or a whole number with a unit (512B, 16KiB, 1MiB),"
+            " from 2 bytes to 16 MiB",
+        ),
+    )
+
+
 def _outcome(schema: CompiledSchema, document: dict[str, Any]) -> dict[str, list[str]] | None:
     """Validate and return the details, or None when the document is valid."""
     try:

@@ -16,6 +16,10 @@ TYPES = "array, boolean, integer, number, object, string"
 TYPES_OR_NAME = f"{TYPES}, or a schema's name"
 STRING_KEYS = "enum, max, min, optional, type"
 OBJECT_KEYS = "allowUnknown, optional, properties, type"
+MAX_BYTES_RULE = (
+    "must be a whole number of bytes, or a whole number with a unit (512B, 16KiB, 1MiB),"
+    " from 2 bytes to 16 MiB"
+)
 
 # (id, schema file text, [(line, key path, message), ...])
 RULES: list[tuple[str, str, Expected]] = [
@@ -80,6 +84,77 @@ RULES: list[tuple[str, str, Expected]] = [
                 "optional",
                 "not allowed at the top level: the document itself is always present",
             )
+        ],
+    ),
+    (
+        "the top level may say maxBytes and ttl",
+        """\
+        type: object
+        maxBytes: 1MiB
+        ttl: 1d
+        properties:
+          a: {type: string}
+        """,
+        [],
+    ),
+    (
+        "maxBytes must be a size from 2 bytes to 16 MiB",
+        """\
+        type: object
+        properties:
+          a: {type: string}
+        maxBytes: 1.5KiB
+        """,
+        [(4, "maxBytes", MAX_BYTES_RULE)],
+    ),
+    (
+        "maxBytes is checked along with the rest of the top level",
+        """\
+        type: object
+        maxBytes: 0
+        ttl: 0
+        extra: 1
+        """,
+        [
+            (2, "maxBytes", MAX_BYTES_RULE),
+            (
+                3,
+                "ttl",
+                "must be a whole number of seconds, or a whole number with a unit "
+                "(90s, 15m, 12h, 1d), from 1 second to 366 days",
+            ),
+            (4, "extra", f"unknown key for type 'object'; allowed keys: {OBJECT_KEYS}"),
+        ],
+    ),
+    (
+        "maxBytes exists only at the top level",
+        """\
+        type: object
+        properties:
+          o:
+            type: object
+            maxBytes: 512
+          s: {type: string, maxBytes: 512}
+          a:
+            type: array
+            items: {type: object, maxBytes: 16KiB}
+        """,
+        [
+            (
+                5,
+                "properties.o.maxBytes",
+                f"unknown key for type 'object'; allowed keys: {OBJECT_KEYS}",
+            ),
+            (
+                6,
+                "properties.s.maxBytes",
+                f"unknown key for type 'string'; allowed keys: {STRING_KEYS}",
+            ),
+            (
+                9,
+                "properties.a.items.maxBytes",
+                f"unknown key for type 'object'; allowed keys: {OBJECT_KEYS}",
+            ),
         ],
     ),
     (

@@ -114,3 +114,26 @@ def test_definition_source_is_the_text_as_loaded(registry: Registry, tmp_path: P
     entry = registry.entry("team.user.v1")
     assert entry is not None
     assert definition_source(entry) == USER
+
+
+def test_export_leaves_max_bytes_and_ttl_out(tmp_path: Path) -> None:
+    """They are about the namespace, not the document's shape: no property, no annotation."""
+    sized = "type: object\nmaxBytes: 16KiB\nttl: 1d\nproperties:\n  by: {type: team.user.v1}\n"
+    user = USER.replace("type: object\n", "type: object\nmaxBytes: 512B\n")
+    (tmp_path / "team.sized.v1.yaml").write_text(sized)
+    (tmp_path / "team.plain.v1.yaml").write_text(sized.replace("maxBytes: 16KiB\nttl: 1d\n", ""))
+    (tmp_path / "team.user.v1.yaml").write_text(user)
+    registry = load_registry([tmp_path], entry_points=False)
+    assert registry.problems == ()
+    exported = to_json_schema("team.sized.v1", registry)
+    assert exported == {**to_json_schema("team.plain.v1", registry), "title": "team.sized.v1"}
+    assert "maxBytes" not in exported["properties"]
+    assert exported["$defs"]["team.user.v1"] == {
+        "type": "object",
+        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 9}},
+        "required": ["name"],
+        "additionalProperties": False,
+    }
+    jsonschema.Draft202012Validator.check_schema(exported)
+    entry = registry.entry("team.sized.v1")
+    assert entry is not None and definition_source(entry) == sized
