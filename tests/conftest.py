@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,32 +97,48 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_http(port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+def wait_for_http(
+    port: int, process: subprocess.Popen[bytes], log: Path | None = None, timeout: float = 20.0
+) -> None:
     """Wait until something answers HTTP on ``port``, or fail with the process's output."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
+            if log is not None:
+                output = log.read_text(errors="replace")
+            else:
+                output = process.stdout.read().decode() if process.stdout else ""
             raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
         try:
-            HttpClient(f"http://127.0.0.1:{port}", timeout=1).get("/v1/sessions/probe")
+            HttpClient(f"http://127.0.0.1:{port}", timeout=1).get("/readyz")
             return
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing answered on port {port} within {timeout}s")
 
 
-def start_gunicorn(env: dict[str, str], workers: int = 2) -> tuple[subprocess.Popen[bytes], int]:
-    """Start gunicorn as production does (wsgi:app, gunicorn.conf.py) on a free port."""
+def start_gunicorn(
+    env: dict[str, str], workers: int = 2, log: Path | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Start gunicorn as production does (wsgi:app, gunicorn.conf.py) on a free port.
+
+    Its output goes to ``log`` (a temporary file if not given), never to a
+    pipe: a pipe nobody reads fills up and blocks the workers' logging.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"],
-        cwd=REPO,
-        env={**os.environ, "WEB_CONCURRENCY": str(workers), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    wait_for_http(port, process)
+    if log is None:
+        handle, name = tempfile.mkstemp(prefix="gunicorn-", suffix=".log")
+        os.close(handle)
+        log = Path(name)
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"],
+            cwd=REPO,
+            env={**os.environ, "WEB_CONCURRENCY": str(workers), **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for_http(port, process, log)
     return process, port
 
 

@@ -22,14 +22,16 @@ def start_cli(env: dict[str, str], var_dir: Path) -> tuple[subprocess.Popen[byte
         SCHEMA_DIR=str(SCHEMA_DIR),
         **env,
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "run", "--var-dir", str(var_dir)],
-        cwd=REPO,
-        env=environ,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    wait_for_http(port, process)
+    log = var_dir.parent / "service.log"
+    with log.open("ab") as output:  # a file, not a pipe: a full pipe would block the service
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "run", "--var-dir", str(var_dir)],
+            cwd=REPO,
+            env=environ,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for_http(port, process, log)
     return process, HttpClient(f"http://127.0.0.1:{port}")
 
 
@@ -61,8 +63,6 @@ def test_store_dies_with_a_killed_service(tmp_path: Path) -> None:
     process, _ = start_cli({}, var)
     process.kill()
     process.wait()
-    if process.stdout:
-        process.stdout.close()
     for _ in range(100):
         if not answers(var / "valkey.sock"):
             break
