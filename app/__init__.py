@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
+from app.audit import assign_request_id, echo_request_id
 from app.config import Config, load_config
 from app.errors import register_error_handlers
 from app.health import bp as health_bp
 from app.introspection import bp as schemas_bp
 from app.keys import KeySpace
+from app.logs import configure_logging
 from app.middleware import EncodedSlashGuard
+from app.ratelimit import RateLimiter
 from app.repository import Lifetime, SessionRepository
-from app.schemas import SchemaHolder, SchemaWatcher
+from app.schemas import SchemaHolder, Watcher
 from app.services import Services
 from app.sessions import bp as sessions_bp
 from app.store import redis_client
+from app.tenancy import TenantsHolder
 from schema_registry import parse_schema_dirs
 
 log = logging.getLogger(__name__)
@@ -27,8 +32,11 @@ log = logging.getLogger(__name__)
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the service: config, Redis client, repository, schemas, routes, errors."""
     config = load_config(overrides)
+    configure_logging(config.LOG_LEVEL)
     app = Flask(__name__)
     app.extensions["sessionator"] = _build_services(config)
+    app.before_request(assign_request_id)
+    app.after_request(echo_request_id)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(schemas_bp)
     app.register_blueprint(health_bp)
@@ -41,7 +49,20 @@ def _build_services(config: Config) -> Services:
     client = redis_client(config.REDIS_URL, config.REDIS_TIMEOUT_MS)
     schemas = SchemaHolder(parse_schema_dirs(config.SCHEMA_DIR))
     if config.SCHEMA_POLL_MS:
-        SchemaWatcher(schemas, config.SCHEMA_POLL_MS / 1000).start()
+        Watcher("schemas", schemas, config.SCHEMA_POLL_MS / 1000).start()
     lifetime = Lifetime(config.SESSION_TTL, config.SESSION_MAX_AGE)
-    repository = SessionRepository(client, KeySpace(config.KEY_PREFIX), lifetime)
-    return Services(config=config, repository=repository, schemas=schemas)
+    repository = SessionRepository(
+        client, KeySpace(config.KEY_PREFIX), lifetime, config.MAX_NAMESPACES_PER_SESSION
+    )
+    tenants, rate_limiter = None, None
+    if config.TENANTS_FILE:
+        tenants = TenantsHolder(Path(config.TENANTS_FILE))
+        if config.TENANTS_POLL_MS:
+            Watcher("tenants", tenants, config.TENANTS_POLL_MS / 1000).start()
+        rate_limiter = RateLimiter(client, config.RATE_LIMIT, config.KEY_PREFIX)
+    else:
+        log.warning(
+            "No TENANTS_FILE: running OPEN, without API keys; anyone who can reach the "
+            "service may read and write every namespace. Development only."
+        )
+    return Services(config, repository, schemas, tenants, rate_limiter)

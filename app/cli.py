@@ -1,4 +1,4 @@
-"""The ``sessionator`` command: run the service, and check schema files before shipping them."""
+"""The ``sessionator`` command: run the service, check schema files, make API keys."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from types import FrameType
 
 from app.config import ConfigError, load_config
 from app.embedded import EmbeddedStore, EmbeddedStoreError, exit_with_parent
+from app.tenancy import TenantsFileError, generate_key, key_digest, load_tenants
 from schema_registry import check_paths, parse_schema_dirs
 
 PLACEHOLDER_URL = "unix:///embedded-store-starts-later"
@@ -36,7 +37,15 @@ def main(argv: list[str] | None = None) -> int:
         "check", help="print file:line: key: message for every problem; exit 1 if any"
     )
     check.add_argument("paths", nargs="*", help="schema directories or files (default: SCHEMA_DIR)")
+    keys = commands.add_parser("keys", help="make API keys for the tenants file")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = key_commands.add_parser(
+        "create", help="print a new random key once, and the sha256: line for the tenants file"
+    )
+    create.add_argument("tenant", help="the tenant the key is for (only printed, as a reminder)")
     args = parser.parse_args(argv)
+    if args.command == "keys":
+        return create_key(args.tenant)
     if args.command == "schemas":
         default = parse_schema_dirs(os.environ.get("SCHEMA_DIR", "schemas"))
         return check_schemas(args.paths or default)
@@ -76,6 +85,16 @@ def check_schemas(paths: list[str]) -> int:
     return 1 if problems else 0
 
 
+def create_key(tenant: str) -> int:
+    """Print a new key (the only time it is ever shown) and the digest to store instead."""
+    key = generate_key()
+    print(f"API key for tenant {tenant} (shown once; keep it in your secret store):")
+    print(f"  {key}")
+    print(f"Add this line to tenants.{tenant}.keys in the tenants file:")
+    print(f'  - "{key_digest(key)}"')
+    return 0
+
+
 def _preflight(env: dict[str, str]) -> str | None:
     """Refuse to start on bad configuration, before starting anything.
 
@@ -83,8 +102,10 @@ def _preflight(env: dict[str, str]) -> str | None:
     file, and refuses writes to that one namespace.
     """
     try:
-        load_config(environ={**env, "REDIS_URL": env.get("REDIS_URL") or PLACEHOLDER_URL})
-    except ConfigError as error:
+        config = load_config(environ={**env, "REDIS_URL": env.get("REDIS_URL") or PLACEHOLDER_URL})
+        if config.TENANTS_FILE:
+            load_tenants(Path(config.TENANTS_FILE))
+    except (ConfigError, TenantsFileError) as error:
         return str(error)
     return None
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.tenancy import rate_limit_problem
+
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
@@ -32,6 +34,12 @@ class Config:
     MAX_JSON_DEPTH: int = 32
     REDIS_TIMEOUT_MS: int = 250
     KEY_PREFIX: str = "sessionator"
+    TENANTS_FILE: str = ""
+    TENANTS_POLL_MS: int = 1000
+    SESSIONATOR_ENV: str = "development"
+    MAX_NAMESPACES_PER_SESSION: int = 100
+    RATE_LIMIT: str = "1000/second"
+    LOG_LEVEL: str = "INFO"
 
 
 _LIMITS: dict[str, tuple[int, int]] = {
@@ -41,7 +49,11 @@ _LIMITS: dict[str, tuple[int, int]] = {
     "SCHEMA_POLL_MS": (0, 3_600_000),
     "SESSION_TTL": (0, 10 * 365 * 86_400),
     "SESSION_MAX_AGE": (0, 10 * 365 * 86_400),
+    "TENANTS_POLL_MS": (0, 3_600_000),
+    "MAX_NAMESPACES_PER_SESSION": (0, 100_000),
 }
+ENVIRONMENTS = ("development", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def load_config(
@@ -69,7 +81,27 @@ def _validated(values: dict[str, Any]) -> Config:
     _check_redis_url(config.REDIS_URL)
     if not config.KEY_PREFIX or any(c in config.KEY_PREFIX for c in "{}"):
         raise ConfigError("KEY_PREFIX must be non-empty and contain no braces.")
+    _check_access(config)
+    if config.LOG_LEVEL not in LOG_LEVELS:
+        raise ConfigError(
+            f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {config.LOG_LEVEL!r}."
+        )
     return config
+
+
+def _check_access(config: Config) -> None:
+    """Production must name a tenants file; a rate limit must parse."""
+    if config.SESSIONATOR_ENV not in ENVIRONMENTS:
+        raise ConfigError(
+            f"SESSIONATOR_ENV must be development or production, got {config.SESSIONATOR_ENV!r}."
+        )
+    if config.SESSIONATOR_ENV == "production" and not config.TENANTS_FILE:
+        raise ConfigError(
+            "SESSIONATOR_ENV=production refuses to run open: set TENANTS_FILE to the tenants "
+            "file (see the README's security section)."
+        )
+    if config.RATE_LIMIT and (problem := rate_limit_problem(config.RATE_LIMIT)):
+        raise ConfigError(f"RATE_LIMIT {problem} (or empty for no limit).")
 
 
 def _bounded_int(name: str, raw: Any, low: int, high: int) -> int:

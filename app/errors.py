@@ -2,7 +2,8 @@
 exceptions into HTTP responses.
 
 Every error body is ``{"error": CODE, "message": SENTENCE}`` plus ``details``
-where there is more to say. The codes, and the only statuses the service
+where there is more to say; a refusal by a quota or limit names it in
+``details`` as ``{"limit": NAME, "value": VALUE}``. The codes, and the only statuses the service
 chooses:
 
 ====  ========================  ==============================================
@@ -14,16 +15,25 @@ chooses:
 400   too_deep                  JSON nested deeper than MAX_JSON_DEPTH
 400   bad_request               a request HTTP itself cannot parse
 400   invalid_patch             a PATCH body that is not a valid patch document
+401   unauthorized              no API key, or not one the tenants file lists;
+                                with ``WWW-Authenticate: Bearer``
+403   forbidden                 the key's tenant has no grant for this; ``details``
+                                name what was refused
 404   not_found                 no such namespace, or no such route
 405   method_not_allowed        with an ``Allow`` header
 409   patch_conflict            a valid patch that cannot apply to the document
                                 (a missing path, a failed ``test``)
 409   write_conflict            a PATCH lost the race to concurrent writes too often
+409   too_many_namespaces       a new namespace would take the session over
+                                MAX_NAMESPACES_PER_SESSION
 412   precondition_failed       If-Match or If-None-Match does not hold
-413   payload_too_large         body over MAX_BODY_BYTES
+413   payload_too_large         body (or patched document) over the namespace's
+                                size limit: its schema's maxBytes, else
+                                MAX_BODY_BYTES
 415   unsupported_media_type    a write whose Content-Type is not JSON
 422   validation_failed         body breaks the namespace's schema; ``details``
                                 maps each failing field path to its messages
+429   rate_limited              the key is over its rate limit; with ``Retry-After``
 500   internal_error            a bug; logged, never shown as a stack trace
 503   schema_unavailable        the namespace's schema file does not load and
                                 never has: writes are refused until it is fixed
@@ -104,6 +114,21 @@ class TooDeep(ServiceError):
     status, code = 400, "too_deep"
 
 
+class Unauthorized(ServiceError):
+    """No API key, or one that no tenant holds."""
+
+    status, code = 401, "unauthorized"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": 'Bearer realm="sessionator"'})
+
+
+class Forbidden(ServiceError):
+    """The key's tenant has no grant for what the request asks."""
+
+    status, code = 403, "forbidden"
+
+
 class NotFound(ServiceError):
     """No such namespace."""
 
@@ -128,6 +153,19 @@ class WriteConflict(ServiceError):
     status, code = 409, "write_conflict"
 
 
+class TooManyNamespaces(ServiceError):
+    """A new namespace would take the session over its namespace quota."""
+
+    status, code = 409, "too_many_namespaces"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The session already holds {limit} namespaces, the most one session may hold "
+            "(MAX_NAMESPACES_PER_SESSION); delete one first.",
+            details={"limit": "MAX_NAMESPACES_PER_SESSION", "value": limit},
+        )
+
+
 class PreconditionFailed(ServiceError):
     """An If-Match or If-None-Match precondition of a write does not hold."""
 
@@ -148,9 +186,12 @@ def namespace_precondition_failed(session_id: str, namespace: str) -> Preconditi
 
 
 class PayloadTooLarge(ServiceError):
-    """The body is over the configured limit."""
+    """The body, or the document it would make, is over the namespace's size limit."""
 
     status, code = 413, "payload_too_large"
+
+    def __init__(self, message: str, limit: str, value: int) -> None:
+        super().__init__(message, details={"limit": limit, "value": value})
 
 
 class UnsupportedMediaType(ServiceError):
@@ -163,6 +204,20 @@ class ValidationFailed(ServiceError):
     """The body breaks the namespace's schema."""
 
     status, code = 422, "validation_failed"
+
+
+class RateLimited(ServiceError):
+    """The key has sent more requests than its rate limit allows."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, tenant: str, limit: str, retry_after: int) -> None:
+        super().__init__(
+            f"Tenant {tenant!r} is over its rate limit of {limit} per key; "
+            f"retry after {retry_after} s.",
+            details={"limit": "rate_limit", "value": limit},
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 class SchemaUnavailable(ServiceError):

@@ -10,7 +10,8 @@ from werkzeug.datastructures import MultiDict
 
 from app import identifiers
 from app.documents import parse_json, require_object
-from app.errors import InvalidQuery, PayloadTooLarge, UnsupportedMediaType
+from app.errors import InvalidQuery, UnsupportedMediaType
+from app.quotas import SizeLimit
 
 MAX_NAMESPACES_PER_READ = 100
 JSON_MEDIA_TYPE = "application/json"
@@ -23,30 +24,29 @@ def json_response(body: bytes, status: int = 200) -> Response:
     return response
 
 
-def read_json_object(request: Request, max_bytes: int, max_depth: int) -> dict[str, Any]:
+def read_json_object(request: Request, limit: SizeLimit, max_depth: int) -> dict[str, Any]:
     """The body of a write as a JSON object: media type, size, then syntax checked."""
-    return require_object(read_json(request, (JSON_MEDIA_TYPE,), max_bytes, max_depth))
+    return require_object(read_json(request, (JSON_MEDIA_TYPE,), limit, max_depth))
 
 
 def read_json(
-    request: Request, media_types: tuple[str, ...], max_bytes: int, max_depth: int
+    request: Request, media_types: tuple[str, ...], limit: SizeLimit, max_depth: int
 ) -> Any:
     """The body as any JSON value, sent as one of ``media_types``, within the limits."""
     if request.mimetype not in media_types:
         shown = request.content_type or "none"
         wanted = " or ".join(media_types)
         raise UnsupportedMediaType(f"Send the body as {wanted}, not {shown[:100]}.")
-    return parse_json(_read_body(request, max_bytes), max_depth)
+    return parse_json(_read_body(request, limit), max_depth)
 
 
-def _read_body(request: Request, max_bytes: int) -> bytes:
-    """At most ``max_bytes`` of body, refused before reading when declared larger."""
-    too_large = PayloadTooLarge(f"The body is larger than the {max_bytes}-byte limit.")
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise too_large
-    body = request.stream.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise too_large
+def _read_body(request: Request, limit: SizeLimit) -> bytes:
+    """At most ``limit`` bytes of body, refused before reading any when declared larger."""
+    if request.content_length is not None and request.content_length > limit.value:
+        raise limit.refusal("The body")
+    body = request.stream.read(limit.value + 1)
+    if len(body) > limit.value:
+        raise limit.refusal("The body")
     return body
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from app import identifiers
+from app.access import authenticate
 from app.documents import dumps, iso_milliseconds
 from app.errors import NotFound
 from app.http import allow_query, json_response
@@ -14,6 +15,7 @@ from app.services import current_services
 from schema_registry import SchemaEntry, definition_source, to_json_schema
 
 bp = Blueprint("schemas", __name__, url_prefix="/v1/schemas")
+bp.before_request(authenticate)  # any valid key may read every schema: they are not data
 
 
 def summary(entry: SchemaEntry) -> dict[str, Any]:

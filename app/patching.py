@@ -12,7 +12,7 @@ from flask import Request
 
 from app import patches
 from app.conditions import Preconditions
-from app.documents import check_depth, client_data, stamp
+from app.documents import check_depth, client_data, dumps, stamp
 from app.errors import (
     InvalidPatch,
     PatchConflict,
@@ -20,6 +20,7 @@ from app.errors import (
     namespace_precondition_failed,
 )
 from app.http import read_json
+from app.quotas import SizeLimit
 from app.validation import validate_for_namespace
 from schema_registry import Registry
 
@@ -49,9 +50,9 @@ class Patch:
             raise PatchConflict(str(error)) from None
 
 
-def read_patch(request: Request, max_bytes: int, max_depth: int) -> Patch:
+def read_patch(request: Request, limit: SizeLimit, max_depth: int) -> Patch:
     """The PATCH body, in one of the two patch media types."""
-    return Patch(request.mimetype, read_json(request, tuple(_APPLY), max_bytes, max_depth))
+    return Patch(request.mimetype, read_json(request, tuple(_APPLY), limit, max_depth))
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class PatchStep:
     preconditions: Preconditions
     registry: Registry
     max_depth: int
+    limit: SizeLimit
 
     def __call__(self, current: bytes | None) -> bytes:
         """The new stored document, or an error that refuses the PATCH (nothing written)."""
@@ -76,6 +78,8 @@ class PatchStep:
             raise PatchConflict("The patch would make the document something else than an object.")
         check_depth(patched, self.max_depth)
         data = client_data(patched)
+        if len(dumps(data)) > self.limit.value:
+            raise self.limit.refusal("The patched document")
         schema = validate_for_namespace(self.registry, self.namespace, data)
         version = schema.digest if schema else None
         now = datetime.now(UTC)

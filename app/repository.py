@@ -70,6 +70,7 @@ return #names
 # ARGV[8]: now, in ms since the epoch. ARGV[9]: the session's sliding TTL in ms (0: none).
 # ARGV[10]: the session's maximum age in ms (0: none). ARGV[11]: the namespace's own TTL in
 #           ms (0: it lives as long as the session). ARGV[12]: the prefix of document keys.
+# ARGV[13]: the most namespaces a session may hold (0: no limit).
 # One atomic step: forget names whose own expiry passed, check the preconditions against the
 # current document, write (or delete), then set every key of the session to expire when it
 # should: each document at the earlier of its own expiry (its score in the index) and the
@@ -77,7 +78,8 @@ return #names
 # holding that moment, for reads). So no key is left without a TTL when one applies, and Redis
 # itself reclaims expired data.
 # Returns {outcome, expires}: outcome 1 done, 0 a precondition failed, -1 nothing to delete
-# (or no session to touch); expires: when the written namespace expires (ms), or -1: never.
+# (or no session to touch), -2 a new namespace would be one too many; expires: when the
+# written namespace expires (ms), or -1: never.
 _WRITE = """
 local function listed(tags, tag)
     for candidate in string.gmatch(tags, '%S+') do
@@ -104,6 +106,11 @@ else
         redis.call('DEL', KEYS[1])
         redis.call('ZREM', KEYS[2], name)
     else
+        local most = tonumber(ARGV[13])
+        if most > 0 and not redis.call('ZSCORE', KEYS[2], name)
+            and redis.call('ZCARD', KEYS[2]) >= most then
+            return {-2, -1}
+        end
         redis.call('SET', KEYS[1], ARGV[3])
         local score = 'inf'
         if own_ttl > 0 then score = now + own_ttl end
@@ -182,6 +189,7 @@ class Lifetime:
 class WriteOutcome(enum.IntEnum):
     """What a conditional write did."""
 
+    TOO_MANY_NAMESPACES = -2
     NOTHING_TO_DELETE = -1
     PRECONDITION_FAILED = 0
     DONE = 1
@@ -208,9 +216,11 @@ class SessionRepository:
         client: redis.Redis,
         keys: KeySpace | None = None,
         lifetime: Lifetime | None = None,
+        max_namespaces: int = 0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
+        self.max_namespaces = max_namespaces  # per session; 0: no limit
         self._keys = keys or KeySpace()
         self._lifetime = lifetime or Lifetime()
         self._clock = clock
@@ -359,6 +369,7 @@ class SessionRepository:
             self._lifetime.max_age * 1000,
             (ttl or 0) * 1000,
             self._keys.document_prefix(session_id),
+            self.max_namespaces,
         ]
         result = self._write(keys=keys, args=args, client=pipeline)
         if pipeline is not None:

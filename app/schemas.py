@@ -16,11 +16,17 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from schema_registry import Registry, fingerprint, load_registry
 
 log = logging.getLogger(__name__)
+
+
+class Reloadable(Protocol):
+    """What a Watcher polls."""
+
+    def reload_if_changed(self) -> bool: ...
 
 
 class SchemaHolder:
@@ -52,11 +58,15 @@ class SchemaHolder:
         return registry
 
 
-class SchemaWatcher(threading.Thread):
-    """A daemon thread that asks the holder to reload every ``interval`` seconds."""
+class Watcher(threading.Thread):
+    """A daemon thread that calls ``reload_if_changed`` every ``interval`` seconds.
 
-    def __init__(self, holder: SchemaHolder, interval: float) -> None:
-        super().__init__(name="schema-watcher", daemon=True)
+    Watches the schema folders and the tenants file alike: anything with a
+    ``reload_if_changed()`` that swaps in a new version whole.
+    """
+
+    def __init__(self, name: str, holder: Reloadable, interval: float) -> None:
+        super().__init__(name=f"{name}-watcher", daemon=True)
         self.holder = holder
         self.interval = interval
 
@@ -67,4 +77,4 @@ class SchemaWatcher(threading.Thread):
             try:
                 self.holder.reload_if_changed()
             except Exception:  # the watcher must outlive any one bad reload
-                log.exception("Schema reload failed; keeping the schemas in force")
+                log.exception("%s failed to reload; keeping the version in force", self.name)

@@ -1,4 +1,4 @@
-"""What one app instance holds: its configuration, store and schemas."""
+"""What one app instance holds: its configuration, store, schemas and tenants."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from flask import current_app
 
 from app.config import Config
+from app.ratelimit import RateLimiter
 from app.repository import SessionRepository
 from app.schemas import SchemaHolder
+from app.tenancy import TenantsHolder
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,8 @@ class Services:
     config: Config
     repository: SessionRepository
     schemas: SchemaHolder
+    tenants: TenantsHolder | None = None  # None: no tenants file, the service is open
+    rate_limiter: RateLimiter | None = None
 
 
 def current_services() -> Services:

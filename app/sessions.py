@@ -7,16 +7,33 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, request
 
 from app import identifiers
+from app.access import (
+    authenticate,
+    readable,
+    require_delete_sessions,
+    require_read,
+    require_some_write,
+    require_write,
+)
+from app.audit import record_write
 from app.conditions import etag_of, not_modified, write_preconditions
 from app.documents import client_data, dumps, stamp, with_expiry
-from app.errors import NotFound, namespace_not_found, namespace_precondition_failed
+from app.errors import (
+    NotFound,
+    TooManyNamespaces,
+    namespace_not_found,
+    namespace_precondition_failed,
+)
 from app.http import allow_query, json_response, read_json_object, requested_namespaces
 from app.patching import PatchStep, read_patch
+from app.quotas import size_limit
 from app.repository import WriteOutcome
 from app.services import current_services
 from app.validation import validate_for_namespace
 
 bp = Blueprint("sessions", __name__, url_prefix="/v1/sessions")
+bp.before_request(authenticate)
+bp.after_request(record_write)
 
 
 @bp.get("/<sid>")
@@ -24,8 +41,9 @@ def get_session(sid: str) -> Response:
     """The session's namespace names, plus the documents of any ``namespaces`` asked for."""
     sid = identifiers.session_id(sid)
     wanted = requested_namespaces(request.args)
+    require_read(wanted)
     names, found = current_services().repository.read_with_expiry(sid, wanted)
-    head = dumps({"_session": sid, "_namespaces": names})[:-1]
+    head = dumps({"_session": sid, "_namespaces": readable(names)})[:-1]
     parts = [b"," + dumps(ns) + b":" + with_expiry(*found[ns]) for ns in wanted if ns in found]
     return json_response(head + b"".join(parts) + b"}")
 
@@ -35,6 +53,7 @@ def delete_session(sid: str) -> Response:
     """Remove every namespace of the session at once."""
     sid = identifiers.session_id(sid)
     allow_query(request.args)
+    require_delete_sessions()
     count = current_services().repository.delete_session(sid)
     return json_response(dumps({"removed": 1 if count else 0}))
 
@@ -44,6 +63,7 @@ def touch_session(sid: str) -> Response:
     """Extend the session's life as a write would, without changing any namespace."""
     sid = identifiers.session_id(sid)
     allow_query(request.args)
+    require_some_write()
     if not current_services().repository.touch(sid):
         raise NotFound(f"Session {sid!r} holds no namespace.")
     return json_response(b'{"touched":true}')
@@ -54,6 +74,7 @@ def get_namespace(sid: str, ns: str) -> Response:
     """One namespace's document."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
+    require_read([ns])
     document, expires = current_services().repository.read_namespace(sid, ns)
     if document is None:
         raise namespace_not_found(sid, ns)
@@ -67,14 +88,19 @@ def put_namespace(sid: str, ns: str) -> Response:
     """Create or replace one namespace's document, validated by its schema if it has one."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
+    require_write(ns)
     services = current_services()
     config = services.config
-    data = client_data(read_json_object(request, config.MAX_BODY_BYTES, config.MAX_JSON_DEPTH))
-    schema = validate_for_namespace(services.schemas.registry, ns, data)
+    registry = services.schemas.registry  # one snapshot for the size limit, validation and ttl
+    limit = size_limit(registry, ns, config.MAX_BODY_BYTES)
+    data = client_data(read_json_object(request, limit, config.MAX_JSON_DEPTH))
+    schema = validate_for_namespace(registry, ns, data)
     version, ttl = (schema.digest, schema.ttl_seconds) if schema else (None, None)
     document = stamp(data, sid, ns, datetime.now(UTC), schema_version=version)
     preconditions = write_preconditions(request)
     outcome, expires = services.repository.write(sid, ns, preconditions, document, ttl)
+    if outcome == WriteOutcome.TOO_MANY_NAMESPACES:
+        raise TooManyNamespaces(services.repository.max_namespaces)
     if outcome != WriteOutcome.DONE:
         raise namespace_precondition_failed(sid, ns)
     return with_etag(json_response(with_expiry(document, expires)), document)
@@ -85,16 +111,19 @@ def patch_namespace(sid: str, ns: str) -> Response:
     """Change part of one namespace atomically: merge patch or JSON Patch, then validation."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
+    require_write(ns)
     services = current_services()
     config = services.config
-    registry = services.schemas.registry  # one snapshot for validation and ttl alike
+    registry = services.schemas.registry  # one snapshot for the size limit, validation and ttl
+    limit = size_limit(registry, ns, config.MAX_BODY_BYTES)
     step = PatchStep(
         sid,
         ns,
-        read_patch(request, config.MAX_BODY_BYTES, config.MAX_JSON_DEPTH),
+        read_patch(request, limit, config.MAX_JSON_DEPTH),
         write_preconditions(request),
         registry,
         config.MAX_JSON_DEPTH,
+        limit,
     )
     schema = registry.get(ns)
     ttl = schema.ttl_seconds if schema else None
@@ -107,6 +136,7 @@ def delete_namespace(sid: str, ns: str) -> Response:
     """Remove one namespace from the session."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
+    require_write(ns)
     outcome = current_services().repository.write_if(sid, ns, write_preconditions(request))
     if outcome == WriteOutcome.NOTHING_TO_DELETE:
         raise namespace_not_found(sid, ns)

@@ -273,7 +273,9 @@ def test_body_over_the_limit_is_refused(client: FlaskClient, existing: dict[byte
     assert response.status_code == 413
     assert response.get_json() == {
         "error": "payload_too_large",
-        "message": "The body is larger than the 65536-byte limit.",
+        "message": "The body is larger than the 65536-byte limit of namespace 'ns' "
+        "(MAX_BODY_BYTES).",
+        "details": {"limit": "MAX_BODY_BYTES", "value": 65536},
     }
 
 

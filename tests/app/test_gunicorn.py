@@ -199,13 +199,31 @@ def raw_exchange(http: HttpClient, request: bytes) -> tuple[int, dict[str, str],
         ),
         (
             b"GET /v1/sessions/s1 HTTP/1.1\r\nHost: x\r\n"
-            + b"".join(b"X-%d: 1\r\n" % i for i in range(120))
+            + b"".join(b"X-%d: 1\r\n" % i for i in range(51))
             + b"\r\n",
             431,
             "request_header_fields_too_large",
         ),
+        (
+            b"GET /v1/sessions/s1?" + b"a" * (16 * 1024) + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            414,
+            "uri_too_long",
+        ),
+        (
+            b"GET /v1/sessions/s1?" + b"a" * (256 * 1024) + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            414,
+            "uri_too_long",
+        ),
     ],
-    ids=["header-without-colon", "bad-version", "bad-method", "huge-header", "too-many-headers"],
+    ids=[
+        "header-without-colon",
+        "bad-version",
+        "bad-method",
+        "huge-header",
+        "too-many-headers",
+        "line-over-16KiB",
+        "line-of-256KiB",
+    ],
 )
 def test_requests_gunicorn_refuses_get_json_not_html(
     http: HttpClient, request_bytes: bytes, status: int, code: str

@@ -1,0 +1,58 @@
+"""The per-key rate limit, with its counters in the service's own Redis.
+
+Counting is the ``limits`` library's sliding-window counter (one script call
+per request; no burst of twice the rate at a window's edge, as a fixed window
+allows). Its keys start with ``<KEY_PREFIX>:limits:``, apart from every
+session's keys, and are named by tenant and key id (a digest prefix), never
+by the key. This and the repository are the only places Redis is called.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import redis
+from limits import RateLimitItem, parse
+from limits.errors import StorageError
+from limits.storage import RedisStorage
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from app.errors import RateLimited, StoreUnavailable
+from app.tenancy import Caller
+
+
+class RateLimiter:
+    """Counts each key's requests; refuses the one over its tenant's rate."""
+
+    def __init__(self, client: redis.Redis, default: str, key_prefix: str) -> None:
+        self._default = default
+        self._items: dict[str, RateLimitItem] = {}
+        storage = RedisStorage(
+            "redis://",  # only names the flavour: the connections are the service's own
+            connection_pool=client.connection_pool,
+            key_prefix=f"{key_prefix}:limits",
+            wrap_exceptions=True,
+        )
+        self._strategy = SlidingWindowCounterRateLimiter(storage)
+
+    def hit(self, caller: Caller) -> None:
+        """Count one request by ``caller``; raise RateLimited when it is one too many."""
+        rate = caller.tenant.rate_limit or self._default
+        if not rate or caller.key_id is None:
+            return
+        item = self._item(rate)
+        identity = (caller.tenant.name, caller.key_id)
+        try:
+            if self._strategy.hit(item, *identity):
+                return
+            reset = self._strategy.get_window_stats(item, *identity).reset_time
+        except StorageError as error:
+            raise StoreUnavailable() from error
+        retry_after = max(1, math.ceil(reset - time.time()))
+        raise RateLimited(caller.tenant.name, rate, retry_after)
+
+    def _item(self, rate: str) -> RateLimitItem:
+        if rate not in self._items:
+            self._items[rate] = parse(rate)
+        return self._items[rate]
