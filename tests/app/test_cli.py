@@ -1,12 +1,16 @@
-"""`sessionator run`: the embedded store starts with the service, persists, and stops with it."""
+"""The `sessionator` command: the embedded store starts, persists and stops with `run`; keys."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from app.embedded import answers
 from tests.conftest import REPO, SCHEMA_DIR, as_stored, free_port, stop_process, wait_for_http
@@ -92,3 +96,51 @@ def test_bad_configuration_names_the_variable(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr == "sessionator: MAX_BODY_BYTES must be a whole number, got 'lots'.\n"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "TENANTS_FILE")}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=REPO,
+        env={**environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_keys_create_prints_a_key_once_and_the_line_for_the_tenants_file() -> None:
+    result = run_cli("keys", "create", "restaurants")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "API key for tenant restaurants (shown once; keep it in your secret store):"
+    assert lines[2] == "Add this line to tenants.restaurants.keys in the tenants file:"
+    key = lines[1].strip()
+    assert re.fullmatch(r"ssn_[A-Za-z0-9_-]{43}", key)
+    assert lines[3] == f'  - "sha256:{hashlib.sha256(key.encode()).hexdigest()}"'
+    assert len(lines) == 4
+    assert run_cli("keys", "create", "restaurants").stdout.splitlines()[1].strip() != key
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"SESSIONATOR_ENV": "production"},
+            "sessionator: SESSIONATOR_ENV=production refuses to run open: set TENANTS_FILE to "
+            "the tenants file (see the README's security section).\n",
+        ),
+        (
+            {"TENANTS_FILE": "/nonexistent/tenants.yaml"},
+            "sessionator: /nonexistent/tenants.yaml: cannot be read: [Errno 2] No such file or "
+            "directory: '/nonexistent/tenants.yaml'\n",
+        ),
+    ],
+)
+def test_run_refuses_to_start_open_in_production_or_on_a_bad_tenants_file(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    result = run_cli("run", "--var-dir", str(tmp_path / "var"), env=env)
+    assert (result.returncode, result.stderr) == (2, message)
+    assert not (tmp_path / "var").exists()  # refused before starting anything
