@@ -13,6 +13,7 @@ from app.audit import assign_request_id, echo_request_id
 from app.config import Config, load_config
 from app.errors import register_error_handlers
 from app.health import bp as health_bp
+from app.http import options_as_json
 from app.introspection import bp as schemas_bp
 from app.keys import KeySpace
 from app.logs import configure_logging
@@ -34,9 +35,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     config = load_config(overrides)
     configure_logging(config.LOG_LEVEL)
     app = Flask(__name__)
+    app.url_map.merge_slashes = False  # `//` is a JSON 404, not Werkzeug's HTML redirect
     app.extensions["sessionator"] = _build_services(config)
     app.before_request(assign_request_id)
     app.after_request(echo_request_id)
+    app.after_request(options_as_json)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(schemas_bp)
     app.register_blueprint(health_bp)

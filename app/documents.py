@@ -7,6 +7,7 @@ with the three metadata fields set by the service in front.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,8 @@ def parse_json(raw: bytes, max_depth: int) -> Any:
     """Parse a request body as any JSON value under RFC 8259, or raise."""
     value = _parse_json(raw)
     check_depth(value, max_depth)
+    if _SURROGATE_ESCAPE.search(raw):
+        _refuse_lone_surrogates(value)
     return value
 
 
@@ -110,6 +113,18 @@ def _parse_json(raw: bytes) -> Any:
         raise TooDeep("The body is nested too deeply.") from None
     except ValueError as error:
         raise InvalidJson(f"The body is not valid JSON: {error}") from None
+
+
+# A JSON escape of a UTF-16 surrogate; only then can a parsed value hold a lone one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    """InvalidJson if some string holds a surrogate that is not half of a pair."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidJson("The body contains a lone surrogate (\\ud800-\\udfff).") from None
 
 
 def _reject_constant(name: str) -> Any:

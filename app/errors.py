@@ -254,7 +254,8 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     body: dict[str, Any] = {"error": code, "message": message}
     if details:
         body["details"] = details
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    # ASCII with escapes: a message may quote a client's text, lone surrogates included.
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def error_response(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Request, Response
+from flask import Request, Response, request
 from werkzeug.datastructures import MultiDict
 
 from app import identifiers
@@ -21,6 +22,16 @@ def json_response(body: bytes, status: int = 200) -> Response:
     """A JSON response from already-serialized bytes; session data is never cached."""
     response = Response(body, status=status, mimetype=JSON_MEDIA_TYPE)
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def options_as_json(response: Response) -> Response:
+    """Flask's automatic OPTIONS answer, as JSON like every other: the methods allowed."""
+    if request.method == "OPTIONS" and response.status_code == 200 and not response.data:
+        allowed = sorted(response.allow)
+        response.set_data(json.dumps({"allow": allowed}, separators=(",", ":")))
+        response.mimetype = JSON_MEDIA_TYPE
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

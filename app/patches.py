@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,8 +79,15 @@ class _Operation:
         return f"operation {self.index} ({self.op} {_show(self.path)})"
 
 
-def json_patch(target: Any, operations: Any) -> Any:
-    """The result of applying a JSON Patch document to a document (RFC 6902), all or nothing."""
+def json_patch(
+    target: Any, operations: Any, after_copy: Callable[[Any], None] | None = None
+) -> Any:
+    """The result of applying a JSON Patch document to a document (RFC 6902), all or nothing.
+
+    ``copy`` is the one operation that can grow a document beyond what the
+    patch itself carries (each one may double it), so ``after_copy`` is
+    called with the document after each, to refuse a runaway before the next.
+    """
     parsed = _parse_document(operations)
     document = copy.deepcopy(target)
     for operation in parsed:
@@ -87,6 +95,8 @@ def json_patch(target: Any, operations: Any) -> Any:
             document = _apply(document, operation)
         except (PatchError, PatchConflict) as exc:
             raise type(exc)(f"{operation.label}: {exc}") from None
+        if operation.op == "copy" and after_copy is not None:
+            after_copy(document)
     return document
 
 

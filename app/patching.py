@@ -27,10 +27,7 @@ from schema_registry import Registry
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 
-_APPLY: dict[str, Callable[[Any, Any], Any]] = {
-    MERGE_PATCH: patches.merge_patch,
-    JSON_PATCH: patches.json_patch,
-}
+MEDIA_TYPES = (MERGE_PATCH, JSON_PATCH)
 
 
 @dataclass(frozen=True)
@@ -40,10 +37,16 @@ class Patch:
     media_type: str
     body: Any
 
-    def apply(self, data: dict[str, Any]) -> Any:
-        """The patched data; refusals become the contract's errors."""
+    def apply(self, data: dict[str, Any], after_copy: Callable[[Any], None]) -> Any:
+        """The patched data; refusals become the contract's errors.
+
+        ``after_copy`` sees the document after each JSON Patch ``copy``, the
+        one operation that can grow it beyond what the patch carries.
+        """
         try:
-            return _APPLY[self.media_type](data, self.body)
+            if self.media_type == JSON_PATCH:
+                return patches.json_patch(data, self.body, after_copy)
+            return patches.merge_patch(data, self.body)
         except patches.PatchError as error:
             raise InvalidPatch(str(error)) from None
         except patches.PatchConflict as error:
@@ -52,7 +55,7 @@ class Patch:
 
 def read_patch(request: Request, limit: SizeLimit, max_depth: int) -> Patch:
     """The PATCH body, in one of the two patch media types."""
-    return Patch(request.mimetype, read_json(request, tuple(_APPLY), limit, max_depth))
+    return Patch(request.mimetype, read_json(request, MEDIA_TYPES, limit, max_depth))
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,18 @@ class PatchStep:
             raise namespace_not_found(self.session_id, self.namespace)
         if not self.preconditions.hold_for(current):
             raise namespace_precondition_failed(self.session_id, self.namespace)
-        patched = self.patch.apply(client_data(json.loads(current)))
+        patched = self.patch.apply(client_data(json.loads(current)), self._within_limits)
         if not isinstance(patched, dict):
             raise PatchConflict("The patch would make the document something else than an object.")
-        check_depth(patched, self.max_depth)
         data = client_data(patched)
-        if len(dumps(data)) > self.limit.value:
-            raise self.limit.refusal("The patched document")
+        self._within_limits(data)
         schema = validate_for_namespace(self.registry, self.namespace, data)
         version = schema.digest if schema else None
         now = datetime.now(UTC)
         return stamp(data, self.session_id, self.namespace, now, schema_version=version)
+
+    def _within_limits(self, document: Any) -> None:
+        """Refuse a (partly) patched document nested too deeply or over the size limit."""
+        check_depth(document, self.max_depth)
+        if len(dumps(document)) > self.limit.value:
+            raise self.limit.refusal("The patched document")
