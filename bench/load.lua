@@ -10,6 +10,7 @@
 --   BENCH_WRITE_TYPE     Content-Type of the writes (application/json unless set)
 --   BENCH_SESSIONS       ids are drawn from bench-000000 .. bench-(N-1), like scenarios.py
 --   BENCH_RATE           if > 0, pace each wrk thread to this many requests per second
+--   BENCH_AUTHORIZATION  if set, the Authorization header of every request (the API key)
 --
 -- done() prints one line "BENCH_RESULT {json}" for run.py, plus
 -- "BENCH_FIRST_BAD <status> <body>" when some response was not 2xx.
@@ -44,6 +45,12 @@ local sessions = tonumber(os.getenv("BENCH_SESSIONS") or "10000")
 local rate = tonumber(os.getenv("BENCH_RATE") or "0")
 local write_method = os.getenv("BENCH_WRITE_METHOD") or "PUT"
 local write_headers = { ["Content-Type"] = os.getenv("BENCH_WRITE_TYPE") or "application/json" }
+local read_headers = {}
+local authorization = os.getenv("BENCH_AUTHORIZATION")
+if authorization and authorization ~= "" then
+  write_headers["Authorization"] = authorization
+  read_headers["Authorization"] = authorization
+end
 non2xx = 0
 first_bad = ""
 
@@ -56,7 +63,7 @@ function request()
   if write_percent > 0 and math.random(100) <= write_percent then
     return wrk.format(write_method, (write_path:gsub("{sid}", sid)), write_headers, body)
   end
-  return wrk.format("GET", (read_path:gsub("{sid}", sid)))
+  return wrk.format("GET", (read_path:gsub("{sid}", sid)), read_headers)
 end
 
 -- Pacing: the thread hands out send slots 1/rate apart to its connections.

@@ -9,7 +9,9 @@ error counts), 2 wrk is missing, 130 interrupted. See bench/README.md.
 
 import argparse
 import dataclasses
+import hashlib
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -58,6 +60,7 @@ class Settings:
     sessions: int
     gunicorn_args: tuple[str, ...]
     results: Path
+    open: bool = False
 
     def load(self) -> Load:
         """The flat-out wrk load."""
@@ -111,6 +114,12 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         " (--gunicorn-arg=--reuse-port; --gunicorn-arg=--worker-class=sync"
         " with GUNICORN_THREADS=1, or gunicorn keeps gthread)",
     )
+    parser.add_argument(
+        "--open",
+        action="store_true",
+        help="serve the service open (no tenants file, no API key, no rate counting),"
+        " as in development; by default it runs as production does",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS, help="JSON output file")
     args = parser.parse_args(argv)
     return Settings(
@@ -121,6 +130,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         args.sessions,
         tuple(args.gunicorn_arg),
         args.results,
+        args.open,
     )
 
 
@@ -131,11 +141,13 @@ def benchmark(settings: Settings) -> Outcome:
     first service run compared with it: load from outside drifts over minutes,
     and the ratio should not measure that drift.
     """
-    service_app = WsgiApp("service", settings.app, probe_path="/v1/sessions/probe")
+    service_app = WsgiApp("service", settings.app, probe_path="/readyz", probe_status=200)
     with tempfile.TemporaryDirectory(prefix="sessionator-bench-") as tmp:
         workdir = Path(tmp)
         with valkey_server(workdir) as redis_url:
             env = _gunicorn_env(redis_url)
+            if not settings.open:
+                env.update(_production_access(workdir))
             with (
                 _seeded(service_app, SERVICE_SEED, settings, workdir, env) as service,
                 _seeded(FLOOR, FLOOR_SEED, settings, workdir, env) as floor,
@@ -178,7 +190,10 @@ def _seeded(
     extra_args = list(settings.gunicorn_args)
     with gunicorn(app, repo=REPO, workdir=workdir, env=env, extra_args=extra_args) as server:
         started = time.monotonic()
-        puts = populate(server.host, server.port, seed, settings.sessions)
+        authorization = os.environ.get("BENCH_AUTHORIZATION", "")
+        puts = populate(
+            server.host, server.port, seed, settings.sessions, authorization=authorization
+        )
         took = time.monotonic() - started
         print(f"{app.name} ({server.worker} worker): seeded {puts} documents in {took:.1f} s")
         yield server
@@ -225,6 +240,28 @@ def _gunicorn_env(redis_url: str) -> dict[str, str]:
         "WEB_CONCURRENCY": str(WEB_CONCURRENCY),
         "REDIS_URL": redis_url,
         "SCHEMA_DIR": str(SCHEMA_DIR),
+    }
+
+
+def _production_access(workdir: Path) -> dict[str, str]:
+    """Serve as production does: with a tenants file, one bench key, rate counting on.
+
+    The key goes to wrk (load.lua) and the seeding through BENCH_AUTHORIZATION;
+    the floor gets the same header and ignores it. The rate limit is set far
+    above what the machine can serve, so every request pays for its counter
+    but none is refused.
+    """
+    key = "ssn_" + secrets.token_urlsafe(32)
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    tenants = workdir / "tenants.yaml"
+    tenants.write_text(
+        f'tenants:\n  bench:\n    keys: ["sha256:{digest}"]\n    read: ["*"]\n    write: ["*"]\n'
+    )
+    os.environ["BENCH_AUTHORIZATION"] = f"Bearer {key}"
+    return {
+        "TENANTS_FILE": str(tenants),
+        "RATE_LIMIT": "1000000/second",
+        "SESSIONATOR_ENV": "production",
     }
 
 
