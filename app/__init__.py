@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from app.audit import assign_request_id, echo_request_id
+from app.breaker import Breaker
 from app.config import Config, load_config
 from app.errors import register_error_handlers
 from app.health import bp as health_bp
@@ -54,15 +55,20 @@ def _build_services(config: Config) -> Services:
     if config.SCHEMA_POLL_MS:
         Watcher("schemas", schemas, config.SCHEMA_POLL_MS / 1000).start()
     lifetime = Lifetime(config.SESSION_TTL, config.SESSION_MAX_AGE)
+    breaker = Breaker()  # one per worker: the repository and the rate limiter share it
     repository = SessionRepository(
-        client, KeySpace(config.KEY_PREFIX), lifetime, config.MAX_NAMESPACES_PER_SESSION
+        client,
+        KeySpace(config.KEY_PREFIX),
+        lifetime,
+        config.MAX_NAMESPACES_PER_SESSION,
+        breaker=breaker,
     )
     tenants, rate_limiter = None, None
     if config.TENANTS_FILE:
         tenants = TenantsHolder(Path(config.TENANTS_FILE))
         if config.TENANTS_POLL_MS:
             Watcher("tenants", tenants, config.TENANTS_POLL_MS / 1000).start()
-        rate_limiter = RateLimiter(client, config.RATE_LIMIT, config.KEY_PREFIX)
+        rate_limiter = RateLimiter(client, config.RATE_LIMIT, config.KEY_PREFIX, breaker)
     else:
         log.warning(
             "No TENANTS_FILE: running OPEN, without API keys; anyone who can reach the "

@@ -32,7 +32,7 @@ class Config:
     SESSION_MAX_AGE: int = 0
     MAX_BODY_BYTES: int = 64 * 1024
     MAX_JSON_DEPTH: int = 32
-    REDIS_TIMEOUT_MS: int = 250
+    REDIS_TIMEOUT_MS: int = 200
     KEY_PREFIX: str = "sessionator"
     TENANTS_FILE: str = ""
     TENANTS_POLL_MS: int = 1000

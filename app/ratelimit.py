@@ -18,6 +18,7 @@ from limits.errors import StorageError
 from limits.storage import RedisStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 
+from app.breaker import Breaker
 from app.errors import RateLimited, StoreUnavailable
 from app.tenancy import Caller
 
@@ -25,8 +26,11 @@ from app.tenancy import Caller
 class RateLimiter:
     """Counts each key's requests; refuses the one over its tenant's rate."""
 
-    def __init__(self, client: redis.Redis, default: str, key_prefix: str) -> None:
+    def __init__(
+        self, client: redis.Redis, default: str, key_prefix: str, breaker: Breaker | None = None
+    ) -> None:
         self._default = default
+        self._breaker = breaker or Breaker()
         self._items: dict[str, RateLimitItem] = {}
         storage = RedisStorage(
             "redis://",  # only names the flavour: the connections are the service's own
@@ -43,12 +47,19 @@ class RateLimiter:
             return
         item = self._item(rate)
         identity = (caller.tenant.name, caller.key_id)
+        if not self._breaker.allow():
+            raise StoreUnavailable()
         try:
             if self._strategy.hit(item, *identity):
+                self._breaker.succeeded()
                 return
             reset = self._strategy.get_window_stats(item, *identity).reset_time
         except StorageError as error:
+            cause = error.storage_error
+            if isinstance(cause, (redis.ConnectionError, redis.TimeoutError)):
+                self._breaker.failed()
             raise StoreUnavailable() from error
+        self._breaker.succeeded()
         retry_after = max(1, math.ceil(reset - time.time()))
         raise RateLimited(caller.tenant.name, rate, retry_after)
 

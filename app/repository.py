@@ -29,11 +29,12 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 import redis
 from redis.client import Pipeline
 
+from app.breaker import Breaker
 from app.conditions import Preconditions, etag_of
 from app.errors import StoreUnavailable, WriteConflict
 from app.keys import KeySpace
@@ -195,15 +196,31 @@ class WriteOutcome(enum.IntEnum):
     DONE = 1
 
 
-def translate_redis_errors(method: Callable[P, R]) -> Callable[P, R]:
-    """Turn any redis-py failure into StoreUnavailable, once, at this boundary."""
+def translate_redis_errors(
+    method: Callable[Concatenate[SessionRepository, P], R],
+) -> Callable[Concatenate[SessionRepository, P], R]:
+    """Turn any redis-py failure into StoreUnavailable, once, at this boundary.
+
+    Every call goes through the repository's breaker (app/breaker.py): while
+    the store is known to be down, calls fail at once instead of each waiting
+    out a timeout. Decorated methods must not call each other.
+    """
 
     @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(repository: SessionRepository, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        breaker = repository.breaker
+        if not breaker.allow():
+            raise StoreUnavailable()
         try:
-            return method(*args, **kwargs)
-        except redis.RedisError as error:
+            result = method(repository, *args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            breaker.failed()
             raise StoreUnavailable() from error
+        except redis.RedisError as error:
+            breaker.succeeded()  # Redis answered, with an error
+            raise StoreUnavailable() from error
+        breaker.succeeded()
+        return result
 
     return wrapper
 
@@ -218,8 +235,10 @@ class SessionRepository:
         lifetime: Lifetime | None = None,
         max_namespaces: int = 0,
         clock: Callable[[], float] = time.time,
+        breaker: Breaker | None = None,
     ) -> None:
         self._client = client
+        self.breaker = breaker or Breaker()
         self.max_namespaces = max_namespaces  # per session; 0: no limit
         self._keys = keys or KeySpace()
         self._lifetime = lifetime or Lifetime()
@@ -241,7 +260,6 @@ class SessionRepository:
         names: list[bytes] = self._client.zrangebyscore(index, f"({self._now()}", "+inf")  # type: ignore[assignment]
         return sorted(_text(name) for name in names)
 
-    @translate_redis_errors
     def read_namespaces(
         self, session_id: str, namespaces: Sequence[str]
     ) -> tuple[list[str], dict[str, bytes]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -167,8 +168,10 @@ def test_store_outage_is_503_and_recovers(doomed_store: object) -> None:
             assert (reply.status, reply.headers["Retry-After"]) == (503, "1")
             assert reply.json()["error"] == "store_unavailable"
         store.start()  # type: ignore[attr-defined]
-        reply = http.put_json("/v1/sessions/s1/ns", {"v": 2})
-        assert reply.status == 200
+        back = time.monotonic()  # each worker fails fast for 0.5 s, then probes (app/breaker.py)
+        while (reply := http.put_json("/v1/sessions/s1/ns", {"v": 2})).status != 200:
+            assert reply.status == 503 and time.monotonic() - back < 2.0
+            time.sleep(0.05)
     finally:
         stop_process(process)
 
