@@ -29,10 +29,13 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import redis
 from redis.client import Pipeline
+from redis.cluster import RedisCluster
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from app.breaker import Breaker
 from app.conditions import Preconditions, etag_of
@@ -41,6 +44,11 @@ from app.keys import KeySpace
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+STORE_FULL = (
+    "The session store is full (Redis reached maxmemory and evicts nothing), so writes are "
+    "refused; reads and deletes still work. Retry later."
+)
 
 # How often a read-modify-write may lose the race before giving up (see update_namespace).
 UPDATE_ATTEMPTS = 50
@@ -72,12 +80,14 @@ return #names
 # ARGV[10]: the session's maximum age in ms (0: none). ARGV[11]: the namespace's own TTL in
 #           ms (0: it lives as long as the session). ARGV[12]: the prefix of document keys.
 # ARGV[13]: the most namespaces a session may hold (0: no limit).
-# One atomic step: forget names whose own expiry passed, check the preconditions against the
-# current document, write (or delete), then set every key of the session to expire when it
+# One atomic step: check the preconditions against the current document, write (or delete),
+# forget names whose own expiry passed, then set every key of the session to expire when it
 # should: each document at the earlier of its own expiry (its score in the index) and the
 # session's, the index with its last document, the born and ends keys with the session (ends
 # holding that moment, for reads). So no key is left without a TTL when one applies, and Redis
-# itself reclaims expired data.
+# itself reclaims expired data. Only reads come before a put's SET: Redis checks memory at
+# a script's first write, so a put is refused whole when Redis is full (maxmemory with
+# noeviction), while deletes and touches, which free or keep memory, still run.
 # Returns {outcome, expires}: outcome 1 done, 0 a precondition failed, -1 nothing to delete
 # (or no session to touch), -2 a new namespace would be one too many; expires: when the
 # written namespace expires (ms), or -1: never.
@@ -91,9 +101,9 @@ end
 local action, name = ARGV[1], ARGV[2]
 local now, ttl, max_age = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 local own_ttl = tonumber(ARGV[11])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local live = '(' .. ARGV[8]
 if action == 'touch' then
-    if redis.call('ZCARD', KEYS[2]) == 0 then return {-1, -1} end
+    if redis.call('ZCOUNT', KEYS[2], live, '+inf') == 0 then return {-1, -1} end
 else
     local current = redis.call('GET', KEYS[1])
     local tag = nil
@@ -108,8 +118,7 @@ else
         redis.call('ZREM', KEYS[2], name)
     else
         local most = tonumber(ARGV[13])
-        if most > 0 and not redis.call('ZSCORE', KEYS[2], name)
-            and redis.call('ZCARD', KEYS[2]) >= most then
+        if most > 0 and not current and redis.call('ZCOUNT', KEYS[2], live, '+inf') >= most then
             return {-2, -1}
         end
         redis.call('SET', KEYS[1], ARGV[3])
@@ -118,6 +127,7 @@ else
         redis.call('ZADD', KEYS[2], score, name)
     end
 end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local session_end = nil
 if ttl > 0 then session_end = now + ttl end
 if max_age > 0 then
@@ -187,6 +197,24 @@ class Lifetime:
     max_age: int = 0
 
 
+def _nobody(acknowledged: int, wanted: int) -> None:
+    """Where replica acknowledgements go when nobody listens."""
+
+
+@dataclass(frozen=True)
+class ReplicaWait:
+    """After each write, WAIT for this many replicas, this long at most (0 replicas: no WAIT).
+
+    ``report`` is told, for each write that changed something, how many
+    replicas acknowledged it and how many were wanted. A write that fewer
+    acknowledged stays done on the primary: WAIT neither fails nor undoes it.
+    """
+
+    replicas: int = 0
+    timeout_ms: int = 100
+    report: Callable[[int, int], None] = _nobody
+
+
 class WriteOutcome(enum.IntEnum):
     """What a conditional write did."""
 
@@ -203,8 +231,10 @@ def translate_redis_errors(
 
     Every call goes through the repository's breaker (app/breaker.py): while
     the store is known to be down, calls fail at once instead of each waiting
-    out a timeout. Decorated methods must not call each other.
+    out a timeout. Decorated methods must not call each other. Each call to
+    Redis is timed for the repository's ``call_observer`` (the metrics).
     """
+    method = _observed(method)  # innermost: it times the round trip, not the breaker
 
     @functools.wraps(method)
     def wrapper(repository: SessionRepository, /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -216,6 +246,9 @@ def translate_redis_errors(
         except (redis.ConnectionError, redis.TimeoutError) as error:
             breaker.failed()
             raise StoreUnavailable() from error
+        except redis.OutOfMemoryError as error:
+            breaker.succeeded()  # Redis answered: it is full, and refuses writes
+            raise StoreUnavailable(STORE_FULL) from error
         except redis.RedisError as error:
             breaker.succeeded()  # Redis answered, with an error
             raise StoreUnavailable() from error
@@ -225,19 +258,48 @@ def translate_redis_errors(
     return wrapper
 
 
+def _observed(
+    method: Callable[Concatenate[SessionRepository, P], R],
+) -> Callable[Concatenate[SessionRepository, P], R]:
+    """``method``, telling the repository's ``call_observer`` its duration and outcome."""
+    name = method.__name__
+
+    @functools.wraps(method)
+    def timed(repository: SessionRepository, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        observer = repository.call_observer
+        if observer is None:
+            return method(repository, *args, **kwargs)
+        started = time.perf_counter()
+        try:
+            result = method(repository, *args, **kwargs)
+        except redis.RedisError:
+            observer(name, time.perf_counter() - started, True)
+            raise
+        observer(name, time.perf_counter() - started, False)
+        return result
+
+    return timed
+
+
 class SessionRepository:
     """Sessions and their namespace documents, stored in Redis."""
 
+    # Told each Redis round trip's method name, seconds and whether it failed (see
+    # translate_redis_errors); create_app sets it to the metrics'. None: nobody is.
+    call_observer: Callable[[str, float, bool], None] | None = None
+
     def __init__(
         self,
-        client: redis.Redis,
+        client: redis.Redis | RedisCluster,
         keys: KeySpace | None = None,
         lifetime: Lifetime | None = None,
         max_namespaces: int = 0,
         clock: Callable[[], float] = time.time,
         breaker: Breaker | None = None,
+        replica_wait: ReplicaWait | None = None,
     ) -> None:
         self._client = client
+        self._replica_wait = replica_wait or ReplicaWait()
         self.breaker = breaker or Breaker()
         self.max_namespaces = max_namespaces  # per session; 0: no limit
         self._keys = keys or KeySpace()
@@ -389,11 +451,51 @@ class SessionRepository:
             self._keys.document_prefix(session_id),
             self.max_namespaces,
         ]
-        result = self._write(keys=keys, args=args, client=pipeline)
         if pipeline is not None:
+            self._write(keys=keys, args=args, client=pipeline)
             return WriteOutcome.DONE, None
+        result, acknowledged = self._call_and_wait(self._write, keys, args)
         outcome, expires = (int(value) for value in result)
+        if outcome == WriteOutcome.DONE:
+            self._report(acknowledged)
         return WriteOutcome(outcome), (None if expires < 0 else expires)
+
+    def _call_and_wait(
+        self, script: Script, keys: list[str], args: Sequence[bytes | str | int]
+    ) -> tuple[Any, int]:
+        """Run ``script``, then WAIT for the replicas wanted; its result and how many acked.
+
+        EVALSHA and WAIT go in one pipeline, so they share a connection (WAIT
+        counts the replicas that have everything *this connection* wrote) and
+        a round trip; on a cluster, WAIT goes to the node that ran the script.
+        (Named, the node also spares the cluster pipeline a COMMAND GETKEYS
+        round trip to find the script's keys.) A WAIT that fails (the node was
+        demoted meanwhile) counts as no
+        acknowledgement: the write itself is done. Without replicas wanted,
+        the script runs alone and the count is 0.
+        """
+        wait = self._replica_wait
+        if not wait.replicas:
+            return script(keys=keys, args=args), 0
+        route = {}
+        if isinstance(self._client, RedisCluster):
+            route = {"target_nodes": self._client.get_node_from_key(keys[0])}  # type: ignore[no-untyped-call]
+        for _ in range(2):  # twice only if the server had not cached the script yet
+            pipe = self._client.pipeline(transaction=False)
+            pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args, **route)
+            pipe.execute_command("WAIT", wait.replicas, wait.timeout_ms, **route)
+            result, acknowledged = pipe.execute(raise_on_error=False)
+            if not isinstance(result, NoScriptError):
+                break
+            self._client.script_load(script.script)
+        if isinstance(result, Exception):
+            raise result
+        return result, (0 if isinstance(acknowledged, Exception) else int(acknowledged))
+
+    def _report(self, acknowledged: int) -> None:
+        """Tell ``replica_wait.report`` about one write that changed something."""
+        if self._replica_wait.replicas:
+            self._replica_wait.report(acknowledged, self._replica_wait.replicas)
 
     def _now(self) -> int:
         """Now, in ms since the epoch."""
@@ -441,7 +543,10 @@ class SessionRepository:
             self._keys.ends(session_id),
         ]
         args = [self._keys.document_prefix(session_id)]
-        return int(self._delete_session(keys=keys, args=args))
+        result, acknowledged = self._call_and_wait(self._delete_session, keys, args)
+        if int(result):
+            self._report(acknowledged)
+        return int(result)
 
 
 def _expiry(own_end: bytes | None, session_end: bytes | None) -> int | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import redis
 
 from app.embedded import EmbeddedStore
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
@@ -173,3 +174,35 @@ def test_sigterm_lets_requests_in_flight_finish(store: EmbeddedStore, tmp_path: 
     with pytest.raises(OSError):  # and it takes no new connection
         HttpClient(f"http://{http.host}:{http.port}", timeout=1).get("/readyz")
     assert "Shutting down: Master" in log.read_text()
+
+
+def test_a_full_store_refuses_writes_and_still_serves_reads(tmp_path: Path) -> None:
+    """maxmemory with noeviction, as the README asks: a write is 503 saying so, never data lost."""
+    server = EmbeddedStore(tmp_path / "full", persistent=False)
+    (tmp_path / "full").mkdir()
+    server.start()
+    process = None
+    try:
+        small = redis.Redis(unix_socket_path=str(server.socket_path))
+        used = int(small.info("memory")["used_memory"])
+        small.config_set("maxmemory", used + 2_000_000)
+        small.config_set("maxmemory-policy", "noeviction")
+        process, port = start_gunicorn({"REDIS_URL": server.url, "SCHEMA_DIR": str(SCHEMA_DIR)})
+        http = HttpClient(f"http://127.0.0.1:{port}")
+        written, reply = 0, http.put_json("/v1/sessions/s0/ns", {"p": "x" * 20_000})
+        while reply.status == 200:
+            written += 1
+            reply = http.put_json(f"/v1/sessions/s{written}/ns", {"p": "x" * 20_000})
+        assert written > 10
+        assert (reply.status, reply.headers["Retry-After"]) == (503, "1")
+        assert reply.json() == {
+            "error": "store_unavailable",
+            "message": "The session store is full (Redis reached maxmemory and evicts nothing), "
+            "so writes are refused; reads and deletes still work. Retry later.",
+        }
+        assert http.get("/v1/sessions/s0/ns").status == 200  # nothing was evicted
+        assert http.request("DELETE", "/v1/sessions/s0").status == 200
+    finally:
+        if process is not None:
+            stop_process(process)
+        server.stop()
