@@ -12,9 +12,10 @@ from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.store import CLUSTER_SCHEME, SENTINEL_SCHEME, parse_seeds
 from app.tenancy import rate_limit_problem
 
-REDIS_SCHEMES = ("redis", "rediss", "unix")
+REDIS_SCHEMES = ("redis", "rediss", "unix", CLUSTER_SCHEME, SENTINEL_SCHEME)
 
 
 class ConfigError(Exception):
@@ -40,6 +41,8 @@ class Config:
     MAX_NAMESPACES_PER_SESSION: int = 100
     RATE_LIMIT: str = "1000/second"
     LOG_LEVEL: str = "INFO"
+    WRITE_REPLICAS: int = 0  # replicas each write waits for (WAIT); 0: none
+    WRITE_REPLICAS_TIMEOUT_MS: int = 50
 
 
 _LIMITS: dict[str, tuple[int, int]] = {
@@ -51,7 +54,11 @@ _LIMITS: dict[str, tuple[int, int]] = {
     "SESSION_MAX_AGE": (0, 10 * 365 * 86_400),
     "TENANTS_POLL_MS": (0, 3_600_000),
     "MAX_NAMESPACES_PER_SESSION": (0, 100_000),
+    "WRITE_REPLICAS": (0, 100),
+    "WRITE_REPLICAS_TIMEOUT_MS": (1, 60_000),
 }
+# How late a server may notice that a WAIT timed out: one tick at its default `hz 10`.
+WAIT_LATENESS_MS = 100
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -79,6 +86,7 @@ def _validated(values: dict[str, Any]) -> Config:
             values[name] = _bounded_int(name, values[name], low, high)
     config = Config(**values)
     _check_redis_url(config.REDIS_URL)
+    _check_write_replicas(config)
     if not config.KEY_PREFIX or any(c in config.KEY_PREFIX for c in "{}"):
         raise ConfigError("KEY_PREFIX must be non-empty and contain no braces.")
     _check_access(config)
@@ -127,4 +135,25 @@ def _check_redis_url(url: str) -> None:
         raise ConfigError(
             f"REDIS_URL must start with one of {', '.join(s + '://' for s in REDIS_SCHEMES)}; "
             f"got {scheme or 'no scheme'}."
+        )
+    if scheme in (CLUSTER_SCHEME, SENTINEL_SCHEME):
+        try:
+            parse_seeds(url)
+        except ValueError as problem:
+            raise ConfigError(f"REDIS_URL {problem}.") from None
+
+
+def _check_write_replicas(config: Config) -> None:
+    """WAIT's answer must come back within the command timeout, or a done write would be 503.
+
+    A server notices a WAIT's timeout on its next tick, up to WAIT_LATENESS_MS late.
+    """
+    latest_end = config.WRITE_REPLICAS_TIMEOUT_MS + WAIT_LATENESS_MS
+    if config.WRITE_REPLICAS and latest_end >= config.REDIS_TIMEOUT_MS:
+        longest = config.REDIS_TIMEOUT_MS - WAIT_LATENESS_MS - 1
+        raise ConfigError(
+            f"WRITE_REPLICAS_TIMEOUT_MS must be more than {WAIT_LATENESS_MS} ms below "
+            f"REDIS_TIMEOUT_MS ({config.REDIS_TIMEOUT_MS}), so at most {longest}: Redis may end "
+            f"a write's wait for replicas up to {WAIT_LATENESS_MS} ms late, and it must be over "
+            f"before the command times out; got {config.WRITE_REPLICAS_TIMEOUT_MS}."
         )

@@ -211,7 +211,7 @@ class ReplicaWait:
     """
 
     replicas: int = 0
-    timeout_ms: int = 100
+    timeout_ms: int = 50
     report: Callable[[int, int], None] = _nobody
 
 
@@ -467,12 +467,12 @@ class SessionRepository:
 
         EVALSHA and WAIT go in one pipeline, so they share a connection (WAIT
         counts the replicas that have everything *this connection* wrote) and
-        a round trip; on a cluster, WAIT goes to the node that ran the script.
-        (Named, the node also spares the cluster pipeline a COMMAND GETKEYS
-        round trip to find the script's keys.) A WAIT that fails (the node was
-        demoted meanwhile) counts as no
-        acknowledgement: the write itself is done. Without replicas wanted,
-        the script runs alone and the count is 0.
+        a round trip. On a cluster both are sent to the primary of the
+        session's slot (naming it also spares the cluster pipeline a COMMAND
+        GETKEYS round trip to find the script's keys). A WAIT that fails (the
+        node was demoted meanwhile) counts as no acknowledgement: the write
+        itself is done. Without replicas wanted, the script runs alone and the
+        count is 0.
         """
         wait = self._replica_wait
         if not wait.replicas:

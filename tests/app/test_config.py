@@ -32,7 +32,7 @@ def test_environment_then_overrides_win() -> None:
         ({}, "REDIS_URL is not set: point it at a Redis or Valkey server, or start the service "
              "with `make run` to use the embedded store."),
         ({"REDIS_URL": "http://x"}, "REDIS_URL must start with one of redis://, rediss://, "
-                                    "unix://; got http."),
+                                    "unix://, redis+cluster://, redis+sentinel://; got http."),
         ({**URL, "MAX_BODY_BYTES": "64k"}, "MAX_BODY_BYTES must be a whole number, got '64k'."),
         ({**URL, "MAX_JSON_DEPTH": "0"}, "MAX_JSON_DEPTH must be between 1 and 512, got 0."),
         ({**URL, "REDIS_TIMEOUT_MS": "1"}, "REDIS_TIMEOUT_MS must be between 10 and 60000, got 1."),
