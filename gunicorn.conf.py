@@ -5,6 +5,19 @@ takes PORT from the environment (bind 0.0.0.0:$PORT when set).
 """
 
 import os
+import tempfile
+
+# Metrics add up over every worker through files in PROMETHEUS_MULTIPROC_DIR
+# (prometheus-client's multiprocess mode, see app/metrics.py). The mode is
+# chosen when prometheus_client is first imported, so this comes before any
+# import of the service. Without a directory given, each start of gunicorn
+# makes a temporary one, removed at exit; one given is emptied at start, so it
+# must belong to this gunicorn alone. (A reload by SIGHUP re-reads this file
+# with the variable already set: the directory, and the counts, are kept.)
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sessionator-metrics-")
+    os.environ["SESSIONATOR_TEMPORARY_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # Gunicorn reads WEB_CONCURRENCY itself but defaults to 1; our contract says 2.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -47,3 +60,35 @@ control_socket_disable = True
 from app.gunicorn_errors import install  # noqa: E402
 
 install()
+
+# Gunicorn's own lines are JSON like the service's, at LOG_LEVEL (the app
+# refuses a bad value, naming it; gunicorn logs at INFO meanwhile).
+from gunicorn.arbiter import Arbiter  # noqa: E402
+from gunicorn.workers.base import Worker  # noqa: E402
+
+from app import health, metrics  # noqa: E402
+from app.config import LOG_LEVELS  # noqa: E402
+from app.logs import gunicorn_log_config  # noqa: E402
+
+_level = os.environ.get("LOG_LEVEL", "INFO")
+logconfig_dict = gunicorn_log_config(_level if _level in LOG_LEVELS else "INFO")
+
+
+def on_starting(server: Arbiter) -> None:
+    """Master, once: forget the counts of a previous run."""
+    metrics.empty_multiprocess_dir()
+
+
+def when_ready(server: Arbiter) -> None:
+    """Master, once, before the workers start: warn if Redis may drop sessions."""
+    health.warn_if_store_may_lose_data()
+
+
+def child_exit(server: Arbiter, worker: Worker) -> None:
+    """Master: a worker exited; drop its gauges from the metrics."""
+    metrics.worker_exited(worker.pid)
+
+
+def on_exit(server: Arbiter) -> None:
+    """Master, at shutdown: remove the metrics directory if this file made it."""
+    metrics.remove_temporary_dir()

@@ -1,11 +1,15 @@
-"""Logging: one JSON object per line on stderr, at LOG_LEVEL.
+"""Logging: one JSON object per line on stderr, at LOG_LEVEL; one line per request.
 
 Records from this service's packages (``app``, ``schema_registry``) go to one
 handler; a record's ``fields`` extra (a dict) is merged into its line, which
-is how the audit trail and, later, request logs carry structured data.
+is how the audit trail and the request lines carry structured data.
 Messages never include a document body or an API key: the code that logs
 passes identifiers and outcomes only (``tests/app/test_tenancy_http.py``
 checks the whole log of a run for both).
+
+Under gunicorn, gunicorn's own records and any other library's warnings are
+JSON lines too (``gunicorn_log_config``), so every line of the process's
+output parses as JSON.
 """
 
 from __future__ import annotations
@@ -13,10 +17,17 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import Request, Response, g, request
+
 PACKAGES = ("app", "schema_registry")
+# Probes and scrapes arrive every few seconds: their successes are logged at DEBUG.
+QUIET_ROUTES = frozenset(("/healthz", "/readyz", "/metrics"))
+
+requests_log = logging.getLogger("app.requests")
 
 
 class JsonFormatter(logging.Formatter):
@@ -50,3 +61,87 @@ def configure_logging(level: str) -> None:
             logger.removeHandler(old)
         logger.addHandler(handler)
         logger.setLevel(level)
+
+
+class OtherPackages(logging.Filter):
+    """Passes records from outside the service's packages, which have a handler of their own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name.partition(".")[0] not in PACKAGES
+
+
+def gunicorn_log_config(level: str) -> dict[str, Any]:
+    """Gunicorn's ``logconfig_dict``: its records, and other libraries' warnings, as JSON.
+
+    The service's own records keep the handler ``configure_logging`` gives
+    them, so the root handler filters them out rather than print them twice.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "filters": {"others": {"()": OtherPackages}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["others"],
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": "WARNING", "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": ["json"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
+        },
+    }
+
+
+def start_clock() -> None:
+    """Note when the request began (the app's first ``before_request`` hook)."""
+    g.request_started = time.perf_counter()
+
+
+def elapsed_seconds() -> float:
+    """Seconds since ``start_clock``, for the request line and the latency metrics."""
+    started: float | None = g.get("request_started")
+    return 0.0 if started is None else time.perf_counter() - started
+
+
+def route_of(served: Request) -> str | None:
+    """The URL rule the request matched (``/v1/sessions/<sid>/<ns>``); None: no route."""
+    return served.url_rule.rule if served.url_rule is not None else None
+
+
+def log_request(response: Response) -> Response:
+    """Log the request's one line: id, method, route, status, duration, tenant.
+
+    An ``after_request`` hook that runs after every other, errors included.
+    Never the path (it holds the session id; the audit line has it for
+    writes), the query, a header or a body.
+    """
+    route = route_of(request)
+    caller = g.get("caller")
+    fields = {
+        "event": "request",
+        "requestId": g.get("request_id"),
+        "method": request.method[:20],
+        "route": route,
+        "status": response.status_code,
+        "durationMs": round(elapsed_seconds() * 1000, 3),
+        "tenant": caller.tenant.name if caller is not None else None,
+    }
+    level = logging.INFO
+    if response.status_code >= 500:
+        level = logging.WARNING
+    elif route in QUIET_ROUTES and response.status_code < 400:
+        level = logging.DEBUG
+    requests_log.log(
+        level,
+        "%s %s %d",
+        fields["method"],
+        route or "-",
+        response.status_code,
+        extra={"fields": fields},
+    )
+    return response

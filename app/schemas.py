@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from schema_registry import Registry, fingerprint, load_registry
@@ -30,11 +30,21 @@ class Reloadable(Protocol):
 
 
 class SchemaHolder:
-    """Holds the registry in force; replaced whole, never changed in place."""
+    """Holds the registry in force; replaced whole, never changed in place.
 
-    def __init__(self, directories: Sequence[str], entry_points: bool = True) -> None:
+    ``on_load``, if given, is told of every registry loaded: the first with
+    ``False``, each reload with ``True`` (the metrics count them).
+    """
+
+    def __init__(
+        self,
+        directories: Sequence[str],
+        entry_points: bool = True,
+        on_load: Callable[[Registry, bool], None] | None = None,
+    ) -> None:
         self.directories = list(directories)
         self.entry_points = entry_points
+        self._on_load = on_load
         self._fingerprint: Any = fingerprint(self.directories)
         self.registry: Registry = self._load(None)
 
@@ -55,6 +65,8 @@ class SchemaHolder:
             log.error("Schema problem: %s", problem)
         in_force = sum(1 for entry in registry.entries() if entry.schema is not None)
         log.info("Schemas in force: %d (%d problems)", in_force, len(registry.problems))
+        if self._on_load is not None:
+            self._on_load(registry, previous is not None)
         return registry
 
 
