@@ -1,6 +1,6 @@
 # Sessionator: `make run` serves, `make test` tests. Both set up .venv first.
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench clean
+.PHONY: help install run test schemathesis lint format bench clean
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ run: $(STAMP) ## serve on :8000 ($$PORT); embedded store under var/ unless $$RED
 
 test: $(STAMP) ## run the whole suite against private servers it starts itself
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The service to check, e.g. `make run` in another terminal; with a tenants file,
+# export SESSIONATOR_KEY (a key with every grant). Settings: schemathesis.toml.
+SCHEMATHESIS_URL ?= http://127.0.0.1:8000
+
+schemathesis: $(STAMP) ## check a running service against its OpenAPI document ($$SCHEMATHESIS_URL)
+	$(BIN)/st run $(SCHEMATHESIS_URL)/openapi.json --checks all $${SESSIONATOR_KEY:+-H "Authorization: Bearer $$SESSIONATOR_KEY"}
 
 lint: $(STAMP) ## ruff and mypy
 	$(BIN)/ruff check app schema_registry tests bench wsgi.py

@@ -9,22 +9,23 @@ from typing import Any
 
 from flask import Flask
 
+from app import health, metrics
+from app.apidocs import bp as apidocs_bp
 from app.audit import assign_request_id, echo_request_id
 from app.breaker import Breaker
 from app.config import Config, load_config
 from app.errors import register_error_handlers
-from app.health import bp as health_bp
 from app.http import options_as_json
 from app.introspection import bp as schemas_bp
 from app.keys import KeySpace
-from app.logs import configure_logging
+from app.logs import configure_logging, log_request, start_clock
 from app.middleware import EncodedSlashGuard
 from app.ratelimit import RateLimiter
-from app.repository import Lifetime, SessionRepository
+from app.repository import Lifetime, ReplicaWait, SessionRepository
 from app.schemas import SchemaHolder, Watcher
 from app.services import Services
 from app.sessions import bp as sessions_bp
-from app.store import redis_client
+from app.store import StoreClient, redis_client, report_replicas
 from app.tenancy import TenantsHolder
 from schema_registry import parse_schema_dirs
 
@@ -35,23 +36,31 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the service: config, Redis client, repository, schemas, routes, errors."""
     config = load_config(overrides)
     configure_logging(config.LOG_LEVEL)
+    client = redis_client(config.REDIS_URL, config.REDIS_TIMEOUT_MS)
+    counted = metrics.Metrics()
     app = Flask(__name__)
     app.url_map.merge_slashes = False  # `//` is a JSON 404, not Werkzeug's HTML redirect
-    app.extensions["sessionator"] = _build_services(config)
+    app.extensions["sessionator"] = _build_services(config, client, counted)
+    app.before_request(start_clock)
     app.before_request(assign_request_id)
+    # after_request hooks run last registered first: the request line and the request
+    # metrics run after every other, so they see the final status and headers.
+    app.after_request(log_request)
+    app.after_request(metrics.observe_request)
     app.after_request(echo_request_id)
     app.after_request(options_as_json)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(schemas_bp)
-    app.register_blueprint(health_bp)
+    health.install(app, client)
+    metrics.install(app, counted)
+    app.register_blueprint(apidocs_bp)
     register_error_handlers(app)
     app.wsgi_app = EncodedSlashGuard(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
-def _build_services(config: Config) -> Services:
-    client = redis_client(config.REDIS_URL, config.REDIS_TIMEOUT_MS)
-    schemas = SchemaHolder(parse_schema_dirs(config.SCHEMA_DIR))
+def _build_services(config: Config, client: StoreClient, counted: metrics.Metrics) -> Services:
+    schemas = SchemaHolder(parse_schema_dirs(config.SCHEMA_DIR), on_load=counted.observe_schemas)
     if config.SCHEMA_POLL_MS:
         Watcher("schemas", schemas, config.SCHEMA_POLL_MS / 1000).start()
     lifetime = Lifetime(config.SESSION_TTL, config.SESSION_MAX_AGE)
@@ -62,7 +71,11 @@ def _build_services(config: Config) -> Services:
         lifetime,
         config.MAX_NAMESPACES_PER_SESSION,
         breaker=breaker,
+        replica_wait=ReplicaWait(
+            config.WRITE_REPLICAS, config.WRITE_REPLICAS_TIMEOUT_MS, report_replicas
+        ),
     )
+    repository.call_observer = counted.observe_redis_call
     tenants, rate_limiter = None, None
     if config.TENANTS_FILE:
         tenants = TenantsHolder(Path(config.TENANTS_FILE))

@@ -80,4 +80,5 @@ def _condition(
     if tags.star_tag:
         return "*", ()
     values = tags.as_set(include_weak=weak)
-    return "list", tuple(sorted(v for v in values if _ETAG_VALUE.fullmatch(v)))
+    # Werkzeug parses the empty tag `""` as None; like any other foreign tag, it never matches.
+    return "list", tuple(sorted(v for v in values if v is not None and _ETAG_VALUE.fullmatch(v)))

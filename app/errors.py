@@ -249,6 +249,20 @@ _HTTP_MESSAGES = {
 }
 
 
+def error_codes() -> dict[int, dict[str, str]]:
+    """Every code the service answers with, by status, each with when (for the API document)."""
+    found: dict[int, dict[str, str]] = {500: {"internal_error": "A bug; logged, never shown."}}
+    pending = ServiceError.__subclasses__()
+    while pending:
+        kind = pending.pop()
+        found.setdefault(kind.status, {})[kind.code] = (kind.__doc__ or "").strip()
+        pending += kind.__subclasses__()
+    for status, code in _HTTP_CODES.items():
+        meaning = _HTTP_MESSAGES.get(status) or "A request HTTP itself cannot parse."
+        found.setdefault(status, {}).setdefault(code, meaning)
+    return {status: dict(sorted(codes.items())) for status, codes in sorted(found.items())}
+
+
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> bytes:
     """The contract's error body: ``{"error": code, "message": ...}`` plus ``details``."""
     body: dict[str, Any] = {"error": code, "message": message}

@@ -100,6 +100,11 @@ def json_patch(
     return document
 
 
+def check_json_patch(operations: Any) -> None:
+    """Raise `PatchError` unless ``operations`` is a well-formed JSON Patch document."""
+    _parse_document(operations)
+
+
 def _parse_document(operations: Any) -> list[_Operation]:
     """Every operation of a JSON Patch document, checked for form before any is applied."""
     if not isinstance(operations, list):

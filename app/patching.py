@@ -54,8 +54,18 @@ class Patch:
 
 
 def read_patch(request: Request, limit: SizeLimit, max_depth: int) -> Patch:
-    """The PATCH body, in one of the two patch media types."""
-    return Patch(request.mimetype, read_json(request, MEDIA_TYPES, limit, max_depth))
+    """The PATCH body, in one of the two patch media types.
+
+    A malformed JSON Patch is refused here, before the namespace is read: the
+    body is checked before the write (404, 409, 412), as for a PUT.
+    """
+    patch = Patch(request.mimetype, read_json(request, MEDIA_TYPES, limit, max_depth))
+    if patch.media_type == JSON_PATCH:
+        try:
+            patches.check_json_patch(patch.body)
+        except patches.PatchError as error:
+            raise InvalidPatch(str(error)) from None
+    return patch
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,308 @@
+"""The service's OpenAPI 3.1 document, generated from its code and rebuilt when schemas reload.
+
+Where each part comes from:
+
+- paths and methods: the Flask URL map; summaries and descriptions: the views' docstrings;
+- statuses, error codes and their meanings: ``app.errors``;
+- bodies: the marshmallow schemas of ``app.openapi_schemas``, through apispec;
+- namespace schemas: the registry in force, one component each. A namespace
+  with a schema also gets paths of its own (``/v1/sessions/{sid}/<name>``,
+  which OpenAPI matches before the templated path) whose PUT body is that
+  component, so clients and schemathesis see the real shape.
+
+The document describes this instance: with a tenants file every ``/v1``
+operation needs a Bearer key and may answer 401, 403 and 429; open, none of
+those can happen and the document says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from http import HTTPStatus
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+
+from app.documents import dumps
+from app.errors import error_codes
+from app.openapi_paths import (
+    ENDPOINTS,
+    UNDOCUMENTED,
+    Access,
+    Endpoint,
+    response_name,
+)
+from app.openapi_schemas import (
+    EXTRA,
+    JSON_PATCH_COMPONENTS,
+    MARSHMALLOW_COMPONENTS,
+    NAMESPACE,
+    SESSION_ID,
+    JsonSchema,
+    NamespaceComponent,
+    namespace_components,
+)
+from app.services import Services
+from schema_registry import Registry
+
+OPENAPI_VERSION = "3.1.0"
+ERROR = "#/components/schemas/Error"
+NAMESPACE_PATH = "/v1/sessions/{sid}/{ns}"
+
+HEADERS: dict[str, JsonSchema] = {
+    "X-Request-ID": {
+        "description": "The caller's X-Request-ID if it is a sane token, else a new one.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+    },
+    "ETag": {
+        "description": "The strong ETag of the namespace document: the SHA-1 of it as stored.",
+        "required": True,
+        "schema": {"type": "string", "pattern": '^"[0-9a-f]{40}"$'},
+    },
+    "Cache-Control": {
+        "description": "Session data is never cached.",
+        "required": True,
+        "schema": {"const": "no-store"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "WWW-Authenticate": {
+        "description": "The scheme to authenticate with.",
+        "required": True,
+        "schema": {"const": 'Bearer realm="sessionator"'},
+    },
+}
+_NAMESPACE_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": NAMESPACE}
+
+PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "SessionId": (
+        "path",
+        {
+            "name": "sid",
+            "description": "A session id (or user id), chosen by the client.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": SESSION_ID},
+        },
+    ),
+    "Namespace": (
+        "path",
+        {
+            "name": "ns",
+            "description": "A namespace name, like `restaurants.lastVisited.v1`. A namespace "
+            "with a schema has paths of its own, which say its schema.",
+            "schema": _NAMESPACE_SCHEMA,
+        },
+    ),
+    "SchemaName": ("path", {"name": "name", "schema": _NAMESPACE_SCHEMA}),
+    "Namespaces": (
+        "query",
+        {
+            "name": "namespaces",
+            "description": "Namespaces to read with the listing; those that do not exist are "
+            "left out. A name asked twice counts once.",
+            "schema": {"type": "array", "items": _NAMESPACE_SCHEMA, "maxItems": 100},
+            "style": "form",
+            "explode": True,
+        },
+    ),
+    "IfMatch": (
+        "header",
+        {
+            "name": "If-Match",
+            "description": 'Write only if the stored document has one of these ETags (`"<etag>"`, '
+            "a list, strong comparison), or, with `*`, exists. Else 412.",
+            "schema": {"type": "string"},
+        },
+    ),
+    "IfNoneMatch": (
+        "header",
+        {
+            "name": "If-None-Match",
+            "description": "GET: 304 if the document's ETag is listed (weak comparison) or `*`. "
+            "PUT: with `*`, create only (412 if the namespace exists).",
+            "schema": {"type": "string"},
+        },
+    ),
+    "RequestId": (
+        "header",
+        {
+            "name": "X-Request-ID",
+            "description": "Sent back, and logged, if it is 1 to 128 of `A-Z a-z 0-9 . _ : -`; "
+            "else the service makes one.",
+            "schema": {"type": "string"},
+        },
+    ),
+    "Asset": ("path", {"name": "asset", "schema": {"type": "string"}}),
+}
+
+TAGS = {
+    "sessions": "A session: its namespaces listed or read at once, deleted, kept alive.",
+    "namespaces": "One namespace of a session: any JSON object, or one its schema accepts.",
+    "schemas": "The namespace schemas in force.",
+    "probes": "For the platform: is this instance ready?",
+    "documentation": "This document, and a page to browse it.",
+}
+ERROR_HEADERS = {429: ("Retry-After",), 503: ("Retry-After",), 401: ("WWW-Authenticate",)}
+
+
+def build_document(app: Flask, registry: Registry, access: Access) -> dict[str, Any]:
+    """The OpenAPI document of ``app`` with the schemas of ``registry``."""
+    spec = APISpec(
+        title="Sessionator",
+        version=_package_version(),
+        openapi_version=OPENAPI_VERSION,
+        plugins=[MarshmallowPlugin()],
+        info={"description": _description(access)},
+    )
+    namespaces = _add_components(spec, registry, access)
+    for name, description in TAGS.items():
+        spec.tag({"name": name, "description": description})
+    for namespace in namespaces:
+        spec.tag(
+            {
+                "name": f"namespace {namespace.namespace}",
+                "description": f"Namespace `{namespace.namespace}`, which has a schema: "
+                f"`components.schemas['{namespace.key}']`. PUT and PATCH answer with documents "
+                "it accepts; GET answers what was stored, which matches it when its "
+                "`_schemaVersion` is the version in force.",
+            }
+        )
+    operations = _operations(app, access, namespaces)
+    for path, methods in operations.items():
+        spec.path(path=path, operations=methods)
+    return spec.to_dict()
+
+
+def _add_components(spec: APISpec, registry: Registry, access: Access) -> list[NamespaceComponent]:
+    for name, schema in MARSHMALLOW_COMPONENTS.items():
+        described = {
+            "description": (schema.__doc__ or "").replace("``", "`"),
+            **EXTRA.get(name, {}),
+        }
+        spec.components.schema(name, described, schema=schema)
+    for name, component in JSON_PATCH_COMPONENTS.items():
+        spec.components.schema(name, component)
+    namespaces = namespace_components(registry, spec.components.schemas)
+    for namespace in namespaces:
+        spec.components.schema(namespace.key, namespace.schema)
+    for name, header in HEADERS.items():
+        spec.components.header(name, header)
+    for name, (location, parameter) in PARAMETERS.items():
+        spec.components.parameter(name, location, parameter)
+    for status, codes in error_codes().items():
+        if status not in (405, 500):  # no documented operation answers either
+            spec.components.response(response_name(status), _error_response(status, codes))
+    if access.keys:
+        spec.components.security_scheme(
+            "bearer", {"type": "http", "scheme": "bearer", "description": "A tenant's API key."}
+        )
+    return namespaces
+
+
+def _error_response(status: int, codes: dict[str, str]) -> dict[str, Any]:
+    listed = "\n".join(f"- `{code}`: {meaning}" for code, meaning in codes.items())
+    only_these = {"properties": {"error": {"enum": list(codes)}}}
+    headers = ("X-Request-ID", *ERROR_HEADERS.get(status, ()))
+    return {
+        "description": f"{HTTPStatus(status).phrase}:\n\n{listed}",
+        "headers": {name: name for name in headers},
+        "content": {"application/json": {"schema": {"allOf": [{"$ref": ERROR}, only_these]}}},
+    }
+
+
+Methods = dict[str, dict[str, Any]]
+# A path the URL map has where a namespace could be (`/v1/sessions/{sid}/touch`).
+_SHADOWING = re.compile(r"/v1/sessions/\{sid\}/([^/{}]+)")
+
+
+def _operations(
+    app: Flask, access: Access, namespaces: list[NamespaceComponent]
+) -> dict[str, Methods]:
+    """Every documented operation by path and method: the URL map's, then per namespace.
+
+    A namespace gets paths of its own when it has a schema, and when the URL
+    map has a route in its place: OpenAPI matches a concrete path before a
+    templated one, so that path must document the namespace's methods too.
+    """
+    paths: dict[str, Methods] = {}
+    per_namespace: list[tuple[str, Endpoint, Callable[..., Any]]] = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in UNDOCUMENTED:
+            continue
+        endpoint = ENDPOINTS.get(rule.endpoint)
+        if endpoint is None:
+            raise LookupError(f"route {rule.rule} ({rule.endpoint}) is not in app.openapi_paths")
+        view = app.view_functions[rule.endpoint]
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = endpoint.operation(view, access)
+            if path == NAMESPACE_PATH:
+                per_namespace.append((method.lower(), endpoint, view))
+    by_name = {namespace.namespace: namespace for namespace in namespaces}
+    shadowed = {match[1] for path in paths if (match := _SHADOWING.fullmatch(path))}
+    for name in sorted({*shadowed, *by_name}):
+        concrete = NAMESPACE_PATH.replace("{ns}", name)
+        for method, endpoint, view in per_namespace:
+            operation = endpoint.for_namespace(name, by_name.get(name), view, access)
+            paths.setdefault(concrete, {})[method] = operation
+    return paths
+
+
+def _description(access: Access) -> str:
+    mode = (
+        "**Access**: this instance has a tenants file: every `/v1` operation needs "
+        "`Authorization: Bearer <key>`; a key's tenant may only do what its grants say."
+        if access.keys
+        else "**Access**: this instance runs **open** (no tenants file, development only): "
+        "no key is asked for and everything is allowed, so 401, 403 and 429 never happen."
+    )
+    return "\n\n".join(
+        [
+            "A multi-tenant session store: small JSON documents (namespaces) per session id. "
+            "The contract in prose is `docs/api.md`.",
+            mode,
+            "The probes, `/openapi.json` and `/docs` need no key. `HEAD` works wherever `GET` "
+            'does and `OPTIONS` everywhere (JSON: `{"allow": [...]}`); another method is '
+            "`405 method_not_allowed` with `Allow`. A request gunicorn cannot parse or that is "
+            "over its limits (a request line over 16 KiB, more than 50 header fields) is `400`, "
+            "`414 uri_too_long` or `431` with the same JSON error body. A `500 internal_error` "
+            "is a bug.",
+            "Every namespace schema in force is a component named by its namespace, and the "
+            "namespace has paths of its own that refer to it.",
+        ]
+    )
+
+
+def _package_version() -> str:
+    try:
+        return version("sessionator")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0"
+
+
+class DocumentCache:
+    """The document as served, built again only when the registry in force is another snapshot.
+
+    The SchemaHolder replaces its registry whole on reload, so identity tells
+    whether a schema changed. Two threads may both build after a reload; they
+    build the same bytes, and the last assignment wins.
+    """
+
+    def __init__(self) -> None:
+        self._built: tuple[Registry, bytes] | None = None
+
+    def document(self, app: Flask, services: Services) -> bytes:
+        """The OpenAPI document of ``app`` as compact JSON."""
+        registry = services.schemas.registry
+        built = self._built
+        if built is None or built[0] is not registry:
+            built = (registry, dumps(build_document(app, registry, Access.of(services))))
+            self._built = built
+        return built[1]
