@@ -101,11 +101,15 @@ def warn_if_store_may_lose_data() -> None:
     except ConfigError:
         return
     configure_logging(config.LOG_LEVEL)
-    client = redis_client(config.REDIS_URL, config.REDIS_TIMEOUT_MS)
-    try:
-        durability = read_durability(client)
-    finally:
-        client.close()
+    try:  # a cluster client reads the slot map as it is made: the store may be down now
+        client = redis_client(config.REDIS_URL, config.REDIS_TIMEOUT_MS)
+    except Exception as error:  # a best-effort check must never stop gunicorn's master
+        durability = Durability(unreadable=str(error).strip() or type(error).__name__)
+    else:
+        try:
+            durability = read_durability(client)
+        finally:
+            client.close()
     for warning in durability.warnings():
         log.warning("%s", warning, extra={"fields": {"event": "store_check"}})
 

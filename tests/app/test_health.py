@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -171,3 +172,17 @@ def test_gunicorn_warns_once_per_start_and_probes_follow_the_store(
     assert (alive.status, alive.json()) == (200, {"status": "alive"})
     assert unready.status == 503
     assert unready.json()["details"] == {"checks": {"store": "unavailable", "schemas": "loaded"}}
+
+
+def test_an_unreachable_cluster_at_start_is_reported_not_fatal(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cluster client reads the slot map as it is made; gunicorn's master must still start."""
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("REDIS_URL", f"redis+cluster://127.0.0.1:{port}")
+    with caplog.at_level("WARNING", logger="app.health"):
+        warn_if_store_may_lose_data()
+    [record] = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "store_check"]
+    assert record.getMessage().startswith("Could not check whether Redis evicts keys")
