@@ -316,20 +316,6 @@ class SessionRepository:
         return bool(self._client.ping())
 
     @translate_redis_errors
-    def list_namespaces(self, session_id: str) -> list[str]:
-        """The session's namespace names, sorted; empty for an unknown session."""
-        index = self._keys.index(session_id)
-        names: list[bytes] = self._client.zrangebyscore(index, f"({self._now()}", "+inf")  # type: ignore[assignment]
-        return sorted(_text(name) for name in names)
-
-    def read_namespaces(
-        self, session_id: str, namespaces: Sequence[str]
-    ) -> tuple[list[str], dict[str, bytes]]:
-        """The session's names and the documents of those ``namespaces`` that exist."""
-        names, found = self.read_with_expiry(session_id, namespaces)
-        return names, {ns: document for ns, (document, _) in found.items()}
-
-    @translate_redis_errors
     def read_namespace(self, session_id: str, namespace: str) -> tuple[bytes | None, int | None]:
         """One namespace's document (None when absent) and when it expires (ms; None: never)."""
         keys = [
@@ -347,7 +333,8 @@ class SessionRepository:
     def read_with_expiry(
         self, session_id: str, namespaces: Sequence[str]
     ) -> tuple[list[str], dict[str, tuple[bytes, int | None]]]:
-        """As read_namespaces, each document with when it expires (ms; None: never).
+        """The session's names, sorted, and the documents of those ``namespaces`` that exist,
+        each with when it expires (ms; None: never).
 
         A document whose name is no longer alive in the index is left out, so a
         read never returns a namespace it does not list.
