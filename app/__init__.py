@@ -11,14 +11,19 @@ from flask import Flask
 
 from app import health, metrics
 from app.apidocs import bp as apidocs_bp
-from app.audit import assign_request_id, echo_request_id
 from app.breaker import Breaker
 from app.config import Config, load_config
 from app.errors import register_error_handlers
 from app.http import options_as_json
 from app.introspection import bp as schemas_bp
 from app.keys import KeySpace
-from app.logs import configure_logging, log_request, start_clock
+from app.logs import (
+    assign_request_id,
+    configure_logging,
+    echo_request_id,
+    log_request,
+    start_clock,
+)
 from app.middleware import EncodedSlashGuard
 from app.ratelimit import RateLimiter
 from app.repository import Lifetime, ReplicaWait, SessionRepository

@@ -9,8 +9,6 @@ an audit is for.
 from __future__ import annotations
 
 import logging
-import re
-import uuid
 
 from flask import Response, g, request
 
@@ -23,21 +21,6 @@ ACTIONS = {
     "sessions.delete_session": "delete_session",
     "sessions.touch_session": "touch",
 }
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-def assign_request_id() -> None:
-    """Take the caller's ``X-Request-ID`` if it is a sane token, else make one."""
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-
-
-def echo_request_id(response: Response) -> Response:
-    """Send the request id back, so a caller can quote it."""
-    request_id = g.get("request_id")
-    if request_id:
-        response.headers["X-Request-ID"] = request_id
-    return response
 
 
 def record_write(response: Response) -> Response:

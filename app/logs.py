@@ -1,4 +1,4 @@
-"""Logging: one JSON object per line on stderr, at LOG_LEVEL; one line per request.
+"""Logging: one JSON object per line on stderr, at LOG_LEVEL; request ids; a line per request.
 
 Records from this service's packages (``app``, ``schema_registry``) go to one
 handler; a record's ``fields`` extra (a dict) is merged into its line, which
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +28,7 @@ from flask import Request, Response, g, request
 PACKAGES = ("app", "schema_registry")
 # Probes and scrapes arrive every few seconds: their successes are logged at DEBUG.
 QUIET_ROUTES = frozenset(("/healthz", "/readyz", "/metrics"))
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # an X-Request-ID taken as given
 
 requests_log = logging.getLogger("app.requests")
 
@@ -95,6 +98,20 @@ def gunicorn_log_config(level: str) -> dict[str, Any]:
             "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
         },
     }
+
+
+def assign_request_id() -> None:
+    """Take the caller's ``X-Request-ID`` if it is a sane token, else make one."""
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def echo_request_id(response: Response) -> Response:
+    """Send the request id back, so a caller can quote it."""
+    request_id = g.get("request_id")
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
+    return response
 
 
 def start_clock() -> None:
