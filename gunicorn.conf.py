@@ -57,7 +57,7 @@ control_socket_disable = True
 
 # Requests gunicorn refuses itself (malformed HTTP, oversized headers) get the
 # contract's JSON error body instead of gunicorn's HTML page.
-from app.gunicorn_errors import install  # noqa: E402
+from app.api.gunicorn_errors import install  # noqa: E402
 
 install()
 
@@ -66,7 +66,8 @@ install()
 from gunicorn.arbiter import Arbiter  # noqa: E402
 from gunicorn.workers.base import Worker  # noqa: E402
 
-from app import health, metrics  # noqa: E402
+from app import metrics  # noqa: E402
+from app.api import probes  # noqa: E402
 from app.config import LOG_LEVELS  # noqa: E402
 from app.logs import gunicorn_log_config  # noqa: E402
 
@@ -81,7 +82,7 @@ def on_starting(server: Arbiter) -> None:
 
 def when_ready(server: Arbiter) -> None:
     """Master, once, before the workers start: warn if Redis may drop sessions."""
-    health.warn_if_store_may_lose_data()
+    probes.warn_if_store_may_lose_data()
 
 
 def child_exit(server: Arbiter, worker: Worker) -> None:

@@ -9,14 +9,17 @@ from typing import Any
 
 from flask import Flask
 
-from app import health, metrics
-from app.apidocs import bp as apidocs_bp
-from app.breaker import Breaker
+from app import metrics
+from app.access.ratelimit import RateLimiter
+from app.access.tenants import TenantsHolder
+from app.api import probes
+from app.api.docs import bp as apidocs_bp
+from app.api.http import options_as_json, report_replicas
+from app.api.middleware import EncodedSlashGuard
+from app.api.schemas import bp as schemas_bp
+from app.api.sessions import bp as sessions_bp
 from app.config import Config, load_config
 from app.errors import register_error_handlers
-from app.http import options_as_json
-from app.introspection import bp as schemas_bp
-from app.keys import KeySpace
 from app.logs import (
     assign_request_id,
     configure_logging,
@@ -24,14 +27,12 @@ from app.logs import (
     log_request,
     start_clock,
 )
-from app.middleware import EncodedSlashGuard
-from app.ratelimit import RateLimiter
-from app.repository import Lifetime, ReplicaWait, SessionRepository
-from app.schemas import SchemaHolder, Watcher
+from app.reloading import SchemaHolder, Watcher
 from app.services import Services
-from app.sessions import bp as sessions_bp
-from app.store import StoreClient, redis_client, report_replicas
-from app.tenancy import TenantsHolder
+from app.store.breaker import Breaker
+from app.store.client import StoreClient, redis_client
+from app.store.keys import KeySpace
+from app.store.repository import Lifetime, ReplicaWait, SessionRepository
 from schema_registry import parse_schema_dirs
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(options_as_json)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(schemas_bp)
-    health.install(app, client)
+    probes.install(app, client)
     metrics.install(app, counted)
     app.register_blueprint(apidocs_bp)
     register_error_handlers(app)

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from app.access.tenants import TenantsFileError, generate_key, key_digest, load_tenants
 from app.config import ConfigError, load_config
-from app.embedded import EmbeddedStore, EmbeddedStoreError, exit_with_parent
-from app.tenancy import TenantsFileError, generate_key, key_digest, load_tenants
+from app.store.embedded import EmbeddedStore, EmbeddedStoreError, exit_with_parent
 from schema_registry import check_paths, parse_schema_dirs
 
 PLACEHOLDER_URL = "unix:///embedded-store-starts-later"

@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.store import CLUSTER_SCHEME, SENTINEL_SCHEME, parse_seeds
-from app.tenancy import rate_limit_problem
+from app.access.tenants import rate_limit_problem
+from app.store.client import CLUSTER_SCHEME, SENTINEL_SCHEME, parse_seeds
 
 REDIS_SCHEMES = ("redis", "rediss", "unix", CLUSTER_SCHEME, SENTINEL_SCHEME)
 

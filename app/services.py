@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from app.access.ratelimit import RateLimiter
+from app.access.tenants import TenantsHolder
 from app.config import Config
-from app.ratelimit import RateLimiter
-from app.repository import SessionRepository
-from app.schemas import SchemaHolder
-from app.tenancy import TenantsHolder
+from app.reloading import SchemaHolder
+from app.store.repository import SessionRepository
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.embedded import EmbeddedStore
+from app.store.embedded import EmbeddedStore
 from tests.httpclient import HttpClient
 
 REPO = Path(__file__).resolve().parent.parent

@@ -26,9 +26,9 @@ import redis
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.embedded import exit_with_parent, server_binary
-from app.store import REPLICAS_HEADER
-from app.tenancy import generate_key, key_digest
+from app.access.tenants import generate_key, key_digest
+from app.api.http import REPLICAS_HEADER
+from app.store.embedded import exit_with_parent, server_binary
 from tests.conftest import free_port
 from tests.httpclient import HttpClient
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app import create_app
-from app.tenancy import generate_key, key_digest
+from app.access.tenants import generate_key, key_digest
 
 TEAM_KEY, ROOT_KEY, READER_KEY, LIMITED_KEY = (generate_key() for _ in range(4))
 JSON = "application/json"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.breaker import Breaker
+from app.store.breaker import Breaker
 
 
 class Clock:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.embedded import answers
+from app.store.embedded import answers
 from tests.conftest import REPO, SCHEMA_DIR, as_stored, free_port, stop_process, wait_for_http
 from tests.httpclient import HttpClient
 

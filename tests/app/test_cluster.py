@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.api.http import REPLICAS_HEADER
 from app.config import ConfigError, load_config
-from app.store import REPLICAS_HEADER, parse_seeds, redis_client
-from app.store import Cluster as ClusterClient
+from app.store.client import Cluster as ClusterClient
+from app.store.client import parse_seeds, redis_client
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient
 from tests.topologies import (

@@ -36,8 +36,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.test import TestResponse
 
 from app import create_app
-from app.conditions import etag_of
-from app.tenancy import generate_key, key_digest
+from app.access.tenants import generate_key, key_digest
+from app.store.preconditions import etag_of
 
 KEY_PREFIX = "sessionator"
 TEAM_READ = ("team.*", "shared.*")

@@ -12,8 +12,8 @@ import redis
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.embedded import EmbeddedStore
-from app.health import Durability, read_durability, warn_if_store_may_lose_data
+from app.api.probes import Durability, read_durability, warn_if_store_may_lose_data
+from app.store.embedded import EmbeddedStore
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient
 
@@ -135,7 +135,7 @@ def test_a_store_that_refuses_config_is_reported_not_fatal(
     assert body["status"] == "ready"
     assert (body["store"]["evictionPolicy"], body["store"]["persistence"]) == (None, None)
     assert [w[: len(UNCHECKED)] for w in body["store"]["warnings"]] == [UNCHECKED]
-    logged = [r for r in caplog.records if r.name == "app.health"]
+    logged = [r for r in caplog.records if r.name == "app.api.probes"]
     assert [(r.levelname, r.getMessage()[: len(UNCHECKED)]) for r in logged] == [
         ("WARNING", UNCHECKED)
     ]
@@ -182,7 +182,7 @@ def test_an_unreachable_cluster_at_start_is_reported_not_fatal(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     monkeypatch.setenv("REDIS_URL", f"redis+cluster://127.0.0.1:{port}")
-    with caplog.at_level("WARNING", logger="app.health"):
+    with caplog.at_level("WARNING", logger="app.api.probes"):
         warn_if_store_may_lose_data()
     [record] = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "store_check"]
     assert record.getMessage().startswith("Could not check whether Redis evicts keys")

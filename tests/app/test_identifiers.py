@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import identifiers
-from app.keys import KeySpace
+from app.store.keys import KeySpace
 
 VALID_SESSION_IDS = ["a", "0", "s" * 256, "A-Z.a_z~0:9@+=-", "user:1337", "a@b.c"]
 INVALID_SESSION_IDS = ["", "s" * 257, "a b", "a/b", "a{b", "a}b", "é", "a\x00", "a?", "a#", "a%"]

@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from app.embedded import EmbeddedStore
+from app.store.embedded import EmbeddedStore
 from tests.conftest import REPO, start_gunicorn, stop_process
 from tests.httpclient import HttpClient, Reply
 

@@ -27,8 +27,8 @@ from referencing import Resource
 from referencing.jsonschema import DRAFT202012
 
 from app import create_app
+from app.access.tenants import generate_key, key_digest
 from app.errors import error_codes
-from app.tenancy import generate_key, key_digest
 from schema_registry import load_registry
 from tests.conftest import REPO, SCHEMA_DIR, start_gunicorn, stop_process
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from app.embedded import EmbeddedStore
+from app.store.embedded import EmbeddedStore
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient
 

@@ -13,11 +13,11 @@ import fakeredis
 import pytest
 import redis
 
-from app.conditions import Preconditions
 from app.errors import StoreUnavailable, WriteConflict
-from app.keys import KeySpace
-from app.repository import SessionRepository, WriteOutcome
-from app.store import redis_client
+from app.store.client import redis_client
+from app.store.keys import KeySpace
+from app.store.preconditions import Preconditions
+from app.store.repository import SessionRepository, WriteOutcome
 
 
 @pytest.fixture(params=["valkey", "fakeredis"])

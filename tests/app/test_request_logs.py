@@ -130,7 +130,7 @@ def test_every_line_gunicorn_writes_is_json(tmp_path: Path, redis_url: str) -> N
         stop_process(process)
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     loggers = {line["logger"] for line in lines}
-    assert {"gunicorn.error", "app.requests", "app.audit", "app.schemas"} <= loggers
+    assert {"gunicorn.error", "app.requests", "app.access.audit", "app.reloading"} <= loggers
     requests = [line for line in lines if line.get("event") == "request"]
     assert [(r["method"], r["route"], r["status"]) for r in requests] == [
         ("PUT", "/v1/sessions/<sid>/<ns>", 200),

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from app.api.http import REPLICAS_HEADER
 from app.config import ConfigError, load_config
-from app.store import PRIMARY_CHECK_SECONDS, REPLICAS_HEADER, parse_seeds
+from app.store.client import PRIMARY_CHECK_SECONDS, parse_seeds
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient, Reply
 from tests.topologies import (

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.config import ConfigError, load_config
-from app.tenancy import (
+from app.access.tenants import (
     Grants,
     TenantsFileError,
     TenantsHolder,
@@ -20,6 +19,7 @@ from app.tenancy import (
     load_tenants,
     parse_tenants,
 )
+from app.config import ConfigError, load_config
 
 KEY = "ssn_" + "k" * 43
 DIGEST = "sha256:" + hashlib.sha256(KEY.encode()).hexdigest()

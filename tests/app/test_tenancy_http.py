@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from app.embedded import EmbeddedStore
-from app.tenancy import generate_key, key_digest
+from app.access.tenants import generate_key, key_digest
+from app.store.embedded import EmbeddedStore
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient, Reply
 

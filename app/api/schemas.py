@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from app import identifiers
-from app.access import authenticate
+from app.access.grants import authenticate
+from app.api.http import allow_query, json_response
 from app.documents import dumps, iso_milliseconds
 from app.errors import NotFound
-from app.http import allow_query, json_response
 from app.services import current_services
 from schema_registry import SchemaEntry, definition_source, to_json_schema
 

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 import redis
 from flask import Blueprint, Flask, Response, current_app
 
+from app.access.tenants import TenantsHolder
+from app.api.http import json_response
 from app.config import ConfigError, load_config
 from app.documents import dumps
 from app.errors import StoreUnavailable
-from app.http import json_response
 from app.logs import configure_logging
 from app.services import current_services
-from app.store import StoreClient, redis_client
-from app.tenancy import TenantsHolder
+from app.store.client import StoreClient, redis_client
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, request
 
 from app import identifiers
-from app.access import (
+from app.access.audit import record_write
+from app.access.grants import (
     authenticate,
     readable,
     require_delete_sessions,
@@ -15,8 +16,10 @@ from app.access import (
     require_some_write,
     require_write,
 )
-from app.audit import record_write
-from app.conditions import etag_of, not_modified, write_preconditions
+from app.access.quotas import size_limit
+from app.api.conditions import not_modified, write_preconditions
+from app.api.http import allow_query, json_response, read_json_object, requested_namespaces
+from app.api.patching import PatchStep, read_patch
 from app.documents import client_data, dumps, stamp, with_expiry
 from app.errors import (
     NotFound,
@@ -24,11 +27,9 @@ from app.errors import (
     namespace_not_found,
     namespace_precondition_failed,
 )
-from app.http import allow_query, json_response, read_json_object, requested_namespaces
-from app.patching import PatchStep, read_patch
-from app.quotas import size_limit
-from app.repository import WriteOutcome
 from app.services import current_services
+from app.store.preconditions import etag_of
+from app.store.repository import WriteOutcome
 from app.validation import validate_for_namespace
 
 bp = Blueprint("sessions", __name__, url_prefix="/v1/sessions")

@@ -6,16 +6,17 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Request, Response, request
+from flask import Request, Response, after_this_request, has_request_context, request
 from werkzeug.datastructures import MultiDict
 
 from app import identifiers
+from app.access.quotas import SizeLimit
 from app.documents import parse_json, require_object
 from app.errors import InvalidQuery, UnsupportedMediaType
-from app.quotas import SizeLimit
 
 MAX_NAMESPACES_PER_READ = 100
 JSON_MEDIA_TYPE = "application/json"
+REPLICAS_HEADER = "Sessionator-Replicas"
 
 
 def json_response(body: bytes, status: int = 200) -> Response:
@@ -78,3 +79,18 @@ def requested_namespaces(args: MultiDict[str, str]) -> list[str]:
             f"Ask for at most {MAX_NAMESPACES_PER_READ} namespaces at once, not {len(names)}."
         )
     return [identifiers.namespace(name) for name in names]
+
+
+def report_replicas(acknowledged: int, wanted: int) -> None:
+    """Tell the client how many replicas acknowledged the request's write (WRITE_REPLICAS).
+
+    Sets ``Sessionator-Replicas: <acknowledged>/<wanted>`` on the response;
+    outside a request (the CLI, tests of the repository alone) does nothing.
+    """
+    if not has_request_context():
+        return
+
+    @after_this_request
+    def add_header(response: Response) -> Response:
+        response.headers[REPLICAS_HEADER] = f"{acknowledged}/{wanted}"
+        return response

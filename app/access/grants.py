@@ -14,9 +14,9 @@ from collections.abc import Iterable
 
 from flask import g, request
 
+from app.access.tenants import OPEN, Caller, Tenant
 from app.errors import Forbidden, Unauthorized
 from app.services import current_services
-from app.tenancy import OPEN, Caller, Tenant
 
 _OPEN_CALLER = Caller(OPEN)
 

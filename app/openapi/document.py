@@ -4,7 +4,7 @@ Where each part comes from:
 
 - paths and methods: the Flask URL map; summaries and descriptions: the views' docstrings;
 - statuses, error codes and their meanings: ``app.errors``;
-- bodies: the marshmallow schemas of ``app.openapi_schemas``, through apispec;
+- bodies: the marshmallow schemas of ``app.openapi.components``, through apispec;
 - namespace schemas: the registry in force, one component each. A namespace
   with a schema also gets paths of its own (``/v1/sessions/{sid}/<name>``,
   which OpenAPI matches before the templated path) whose PUT body is that
@@ -29,14 +29,7 @@ from flask import Flask
 
 from app.documents import dumps
 from app.errors import error_codes
-from app.openapi_paths import (
-    ENDPOINTS,
-    UNDOCUMENTED,
-    Access,
-    Endpoint,
-    response_name,
-)
-from app.openapi_schemas import (
+from app.openapi.components import (
     EXTRA,
     JSON_PATCH_COMPONENTS,
     MARSHMALLOW_COMPONENTS,
@@ -45,6 +38,13 @@ from app.openapi_schemas import (
     JsonSchema,
     NamespaceComponent,
     namespace_components,
+)
+from app.openapi.paths import (
+    ENDPOINTS,
+    UNDOCUMENTED,
+    Access,
+    Endpoint,
+    response_name,
 )
 from app.services import Services
 from schema_registry import Registry
@@ -238,7 +238,7 @@ def _operations(
             continue
         endpoint = ENDPOINTS.get(rule.endpoint)
         if endpoint is None:
-            raise LookupError(f"route {rule.rule} ({rule.endpoint}) is not in app.openapi_paths")
+            raise LookupError(f"route {rule.rule} ({rule.endpoint}) is not in app.openapi.paths")
         view = app.view_functions[rule.endpoint]
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):

@@ -37,10 +37,10 @@ from redis.cluster import RedisCluster
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
-from app.breaker import Breaker
-from app.conditions import Preconditions, etag_of
 from app.errors import StoreUnavailable, WriteConflict
-from app.keys import KeySpace
+from app.store.breaker import Breaker
+from app.store.keys import KeySpace
+from app.store.preconditions import Preconditions, etag_of
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -229,7 +229,7 @@ def translate_redis_errors(
 ) -> Callable[Concatenate[SessionRepository, P], R]:
     """Turn any redis-py failure into StoreUnavailable, once, at this boundary.
 
-    Every call goes through the repository's breaker (app/breaker.py): while
+    Every call goes through the repository's breaker (app/store/breaker.py): while
     the store is known to be down, calls fail at once instead of each waiting
     out a timeout. Decorated methods must not call each other. Each call to
     Redis is timed for the repository's ``call_observer`` (the metrics).

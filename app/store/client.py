@@ -15,8 +15,8 @@ the same code on each:
   alike, as in the ``limits`` library whose schemes these are.
 
 With ``WRITE_REPLICAS``, the repository reports how many replicas
-acknowledged each write; ``report_replicas`` puts that on the response.
-See docs/scale-out.md.
+acknowledged each write (``app.api.http.report_replicas`` puts that on the
+response). See docs/scale-out.md.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from typing import Any, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
-from flask import Response, after_this_request, has_request_context
 from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -43,8 +42,6 @@ SENTINEL_SCHEME = "redis+sentinel"
 
 StoreClient: TypeAlias = redis.Redis | RedisCluster
 """What the repository and the rate limiter are given: one server's client, or a cluster's."""
-
-REPLICAS_HEADER = "Sessionator-Replicas"
 
 # How often each worker asks the Sentinels which server is the primary (see FollowingPool).
 PRIMARY_CHECK_SECONDS = 0.5
@@ -233,35 +230,21 @@ class FollowingPool(SentinelConnectionPool):
 
 def _sentinel_client(seeds: Seeds, options: dict[str, Any]) -> redis.Redis:
     """The service's primary, looked up from the Sentinels whenever a connection opens."""
-    credentials = {"username": seeds.username, "password": seeds.password}
     sentinel_options = {
         "socket_timeout": options["socket_timeout"],
         "socket_connect_timeout": options["socket_connect_timeout"],
         "retry": Retry(NoBackoff(), 0),  # the next Sentinel is the retry
-        **credentials,
+        "username": seeds.username,
+        "password": seeds.password,
     }
-    sentinel = Sentinel(list(seeds.nodes), sentinel_kwargs=sentinel_options)  # type: ignore[no-untyped-call]
-    primary: redis.Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(list(seeds.nodes), sentinel_kwargs=sentinel_options)
+    primary: redis.Redis = sentinel.master_for(
         seeds.service,
         connection_pool_class=FollowingPool,
         db=seeds.db,
         retry=_retry(),
-        **credentials,
+        username=seeds.username,
+        password=seeds.password,
         **options,
     )
     return primary
-
-
-def report_replicas(acknowledged: int, wanted: int) -> None:
-    """Tell the client how many replicas acknowledged the request's write (WRITE_REPLICAS).
-
-    Sets ``Sessionator-Replicas: <acknowledged>/<wanted>`` on the response;
-    outside a request (the CLI, tests of the repository alone) does nothing.
-    """
-    if not has_request_context():
-        return
-
-    @after_this_request
-    def add_header(response: Response) -> Response:
-        response.headers[REPLICAS_HEADER] = f"{acknowledged}/{wanted}"
-        return response

@@ -1,11 +1,12 @@
-"""Conditional requests (RFC 9110 section 13): ETags, If-Match and If-None-Match.
+"""A write's preconditions and the ETag they compare: the rules of RFC 9110 section 13.
 
 A namespace's ETag is the SHA-1 of its stored document, the bytes served. The
 service computes it when it answers; Redis computes the same digest
 (``redis.sha1hex``) inside the script that checks a write's preconditions, so
 the check and the write are one atomic step and no version is stored apart
 from the document itself (``_modified`` has milliseconds, so two writes give
-two ETags unless they stored the very same bytes).
+two ETags unless they stored the very same bytes). Reading the headers into
+``Preconditions`` is ``app.api.conditions``'s work.
 """
 
 from __future__ import annotations
@@ -13,14 +14,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the repository imports this module and must not need Flask
-    from flask import Request
-    from werkzeug.datastructures import ETags
 
 # What etag_of produces; a tag of any other shape can never match a document.
-_ETAG_VALUE = re.compile(r"[0-9a-f]{40}")
+ETAG_VALUE = re.compile(r"[0-9a-f]{40}")
 
 
 def etag_of(document: bytes) -> str:
@@ -55,30 +51,3 @@ class Preconditions:
         if self.if_none_match == "*" and current is not None:
             return False
         return not (self.if_none_match == "list" and tag in self.none_match_tags)
-
-
-def write_preconditions(request: Request) -> Preconditions:
-    """If-Match (strong comparison) and If-None-Match (weak comparison) of a write."""
-    match_mode, match_tags = _condition(request, "If-Match", request.if_match, weak=False)
-    none_mode, none_tags = _condition(request, "If-None-Match", request.if_none_match, weak=True)
-    return Preconditions(match_mode, match_tags, none_mode, none_tags)
-
-
-def not_modified(request: Request, document: bytes) -> bool:
-    """Whether a GET's If-None-Match names the document's current ETag (or ``*``)."""
-    if "If-None-Match" not in request.headers:
-        return False
-    tags = request.if_none_match
-    return tags.star_tag or tags.contains_weak(etag_of(document))
-
-
-def _condition(
-    request: Request, header: str, tags: ETags, *, weak: bool
-) -> tuple[str, tuple[str, ...]]:
-    if header not in request.headers:
-        return "", ()
-    if tags.star_tag:
-        return "*", ()
-    values = tags.as_set(include_weak=weak)
-    # Werkzeug parses the empty tag `""` as None; like any other foreign tag, it never matches.
-    return "list", tuple(sorted(v for v in values if v is not None and _ETAG_VALUE.fullmatch(v)))

@@ -13,9 +13,9 @@ from flask import Blueprint, Response, current_app, send_from_directory, url_for
 from flask.sansio.blueprints import BlueprintSetupState
 from markupsafe import escape
 
+from app.api.http import json_response
 from app.errors import NotFound
-from app.http import json_response
-from app.openapi import DocumentCache
+from app.openapi.document import DocumentCache
 from app.services import current_services
 
 bp = Blueprint("apidocs", __name__)

@@ -12,7 +12,7 @@ import logging
 
 from flask import Response, g, request
 
-log = logging.getLogger("app.audit")
+log = logging.getLogger(__name__)
 
 ACTIONS = {
     "sessions.put_namespace": "put",

@@ -1,6 +1,6 @@
 """What the URL map cannot say about each view: its answers, parameters, body and access.
 
-One `Endpoint` per Flask endpoint name. `app.openapi` walks the URL map and
+One `Endpoint` per Flask endpoint name. `app.openapi.document` walks the URL map and
 asks this table for each route it finds; a route missing here stops the
 document from being built (and the tests from passing), so no endpoint goes
 undocumented.
@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
 
-from app.openapi_schemas import JsonSchema, NamespaceComponent
+from app.openapi.components import JsonSchema, NamespaceComponent
 from app.services import Services
 
 

@@ -11,7 +11,8 @@ from typing import Any
 from flask import Request
 
 from app import patches
-from app.conditions import Preconditions
+from app.access.quotas import SizeLimit
+from app.api.http import read_json
 from app.documents import check_depth, client_data, dumps, stamp
 from app.errors import (
     InvalidPatch,
@@ -19,8 +20,7 @@ from app.errors import (
     namespace_not_found,
     namespace_precondition_failed,
 )
-from app.http import read_json
-from app.quotas import SizeLimit
+from app.store.preconditions import Preconditions
 from app.validation import validate_for_namespace
 from schema_registry import Registry
 

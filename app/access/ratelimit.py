@@ -21,9 +21,9 @@ from limits.storage import RedisClusterStorage, RedisStorage, Storage
 from limits.strategies import SlidingWindowCounterRateLimiter
 from redis.cluster import RedisCluster
 
-from app.breaker import Breaker
+from app.access.tenants import Caller
 from app.errors import RateLimited, StoreUnavailable
-from app.tenancy import Caller
+from app.store.breaker import Breaker
 
 
 class RateLimiter:

@@ -1,0 +1,1 @@
+"""Who may do what: tenants and their API keys, grants, quotas, rate limits, the audit trail."""
