@@ -14,12 +14,12 @@ from app.access.ratelimit import RateLimiter
 from app.access.tenants import TenantsHolder
 from app.api import probes
 from app.api.docs import bp as apidocs_bp
+from app.api.errors import register_error_handlers
 from app.api.http import options_as_json, report_replicas
 from app.api.middleware import EncodedSlashGuard
 from app.api.schemas import bp as schemas_bp
 from app.api.sessions import bp as sessions_bp
 from app.config import Config, load_config
-from app.errors import register_error_handlers
 from app.logs import (
     assign_request_id,
     configure_logging,
@@ -29,8 +29,8 @@ from app.logs import (
 )
 from app.reloading import SchemaHolder, Watcher
 from app.services import Services
-from app.store.breaker import Breaker
-from app.store.client import StoreClient, redis_client
+from app.store.breaker import Breaker, StoreGuard
+from app.store.client import Reconnect, StoreClient, redis_client
 from app.store.keys import KeySpace
 from app.store.repository import Lifetime, ReplicaWait, SessionRepository
 from schema_registry import parse_schema_dirs
@@ -70,24 +70,24 @@ def _build_services(config: Config, client: StoreClient, counted: metrics.Metric
     if config.SCHEMA_POLL_MS:
         Watcher("schemas", schemas, config.SCHEMA_POLL_MS / 1000).start()
     lifetime = Lifetime(config.SESSION_TTL, config.SESSION_MAX_AGE)
-    breaker = Breaker()  # one per worker: the repository and the rate limiter share it
+    # One guard per worker: every Redis call goes through it (app/store/breaker.py).
+    guard = StoreGuard(Breaker(), counted.observe_redis_call, Reconnect(client))
     repository = SessionRepository(
         client,
         KeySpace(config.KEY_PREFIX),
         lifetime,
         config.MAX_NAMESPACES_PER_SESSION,
-        breaker=breaker,
+        guard=guard,
         replica_wait=ReplicaWait(
             config.WRITE_REPLICAS, config.WRITE_REPLICAS_TIMEOUT_MS, report_replicas
         ),
     )
-    repository.call_observer = counted.observe_redis_call
     tenants, rate_limiter = None, None
     if config.TENANTS_FILE:
         tenants = TenantsHolder(Path(config.TENANTS_FILE))
         if config.TENANTS_POLL_MS:
             Watcher("tenants", tenants, config.TENANTS_POLL_MS / 1000).start()
-        rate_limiter = RateLimiter(client, config.RATE_LIMIT, config.KEY_PREFIX, breaker)
+        rate_limiter = RateLimiter(client, config.RATE_LIMIT, config.KEY_PREFIX, guard)
     else:
         log.warning(
             "No TENANTS_FILE: running OPEN, without API keys; anyone who can reach the "

@@ -1,5 +1,6 @@
-"""The one exception hierarchy of the service, and the one place that turns
-exceptions into HTTP responses.
+"""The one exception hierarchy of the service: each error's status and code.
+
+``app.api.errors`` turns them into HTTP responses, in one place.
 
 Every error body is ``{"error": CODE, "message": SENTENCE}`` plus ``details``
 where there is more to say; a refusal by a quota or limit names it in
@@ -44,18 +45,7 @@ chooses:
 from __future__ import annotations
 
 import json
-import logging
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
-
-from schema_registry import ValidationFailed as SchemaValidationFailed
-
-if TYPE_CHECKING:
-    from flask import Flask
-
-log = logging.getLogger(__name__)
+from typing import Any, ClassVar
 
 RETRY_AFTER_SECONDS = 1
 
@@ -231,19 +221,24 @@ class StoreUnavailable(ServiceError):
 
     status, code = 503, "store_unavailable"
 
-    def __init__(self, message: str = "The session store is unavailable; retry shortly.") -> None:
+    def __init__(
+        self,
+        message: str = "The session store is unavailable; retry shortly.",
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        self.reason = reason  # why, for the logs: an error class or Redis's error code
 
 
 # Werkzeug raises these itself (routing, body limits); they get contract codes.
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
-_HTTP_MESSAGES = {
+HTTP_MESSAGES = {
     404: "No such resource.",
     405: "This method is not allowed on this resource.",
 }
@@ -257,8 +252,8 @@ def error_codes() -> dict[int, dict[str, str]]:
         kind = pending.pop()
         found.setdefault(kind.status, {})[kind.code] = (kind.__doc__ or "").strip()
         pending += kind.__subclasses__()
-    for status, code in _HTTP_CODES.items():
-        meaning = _HTTP_MESSAGES.get(status) or "A request HTTP itself cannot parse."
+    for status, code in HTTP_CODES.items():
+        meaning = HTTP_MESSAGES.get(status) or "A request HTTP itself cannot parse."
         found.setdefault(status, {}).setdefault(code, meaning)
     return {status: dict(sorted(codes.items())) for status, codes in sorted(found.items())}
 
@@ -270,54 +265,3 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
         body["details"] = details
     # ASCII with escapes: a message may quote a client's text, lone surrogates included.
     return json.dumps(body, separators=(",", ":")).encode()
-
-
-def error_response(
-    status: int,
-    code: str,
-    message: str,
-    details: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """Build the contract's JSON error response."""
-    response = Response(error_body(code, message, details), status, mimetype="application/json")
-    response.headers.update(headers or {})
-    return response
-
-
-def _from_service_error(error: ServiceError) -> Response:
-    return error_response(error.status, error.code, error.message, error.details, error.headers)
-
-
-def _from_schema_error(error: SchemaValidationFailed) -> Response:
-    failing = ", ".join(sorted(error.details))
-    return _from_service_error(
-        ValidationFailed(f"The document breaks the schema at: {failing}.", error.details)
-    )
-
-
-def _from_http_exception(error: HTTPException) -> Response:
-    status = error.code or 500
-    code = _HTTP_CODES.get(status) or (error.name or "error").lower().replace(" ", "_")
-    message = _HTTP_MESSAGES.get(status) or _first_sentence(error.description)
-    headers = {k: v for k, v in error.get_headers() if k.lower() not in ("content-type",)}
-    if status == 413:
-        message = "The request body is larger than this service accepts."
-    return error_response(status, code, message, headers=headers)
-
-
-def _from_unexpected(error: Exception) -> Response:
-    log.exception("Unhandled error", exc_info=error)
-    return error_response(500, "internal_error", "The service failed; this is a bug.")
-
-
-def _first_sentence(text: str | None) -> str:
-    return (text or "The request could not be served.").split("  ")[0].strip()
-
-
-def register_error_handlers(app: Flask) -> None:
-    """Route every exception to the JSON error body; nothing else answers errors."""
-    app.register_error_handler(ServiceError, _from_service_error)
-    app.register_error_handler(SchemaValidationFailed, _from_schema_error)
-    app.register_error_handler(HTTPException, _from_http_exception)
-    app.register_error_handler(Exception, _from_unexpected)

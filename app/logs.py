@@ -131,7 +131,8 @@ def route_of(served: Request) -> str | None:
 
 
 def log_request(response: Response) -> Response:
-    """Log the request's one line: id, method, route, status, duration, tenant.
+    """Log the request's one line: id, method, route, status, duration, tenant (and, for a
+    503 from the store, the reason: ``ConnectionError``, ``READONLY``, ``breaker_open``...).
 
     An ``after_request`` hook that runs after every other, errors included.
     Never the path (it holds the session id; the audit line has it for
@@ -148,6 +149,9 @@ def log_request(response: Response) -> Response:
         "durationMs": round(elapsed_seconds() * 1000, 3),
         "tenant": caller.tenant.name if caller is not None else None,
     }
+    reason = g.get("error_reason")
+    if reason:
+        fields["reason"] = reason  # why the store refused: an error class or Redis's code
     level = logging.INFO
     if response.status_code >= 500:
         level = logging.WARNING

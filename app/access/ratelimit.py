@@ -16,14 +16,13 @@ import time
 
 import redis
 from limits import RateLimitItem, parse
-from limits.errors import StorageError
 from limits.storage import RedisClusterStorage, RedisStorage, Storage
 from limits.strategies import SlidingWindowCounterRateLimiter
 from redis.cluster import RedisCluster
 
 from app.access.tenants import Caller
-from app.errors import RateLimited, StoreUnavailable
-from app.store.breaker import Breaker
+from app.errors import RateLimited
+from app.store.breaker import StoreGuard
 
 
 class RateLimiter:
@@ -34,10 +33,10 @@ class RateLimiter:
         client: redis.Redis | RedisCluster,
         default: str,
         key_prefix: str,
-        breaker: Breaker | None = None,
+        guard: StoreGuard | None = None,
     ) -> None:
         self._default = default
-        self._breaker = breaker or Breaker()
+        self._guard = guard or StoreGuard()
         self._items: dict[str, RateLimitItem] = {}
         self._strategy = SlidingWindowCounterRateLimiter(_storage(client, f"{key_prefix}:limits"))
 
@@ -48,19 +47,10 @@ class RateLimiter:
             return
         item = self._item(rate)
         identity = (caller.tenant.name, caller.key_id)
-        if not self._breaker.allow():
-            raise StoreUnavailable()
-        try:
+        with self._guard.call("rate"):
             if self._strategy.hit(item, *identity):
-                self._breaker.succeeded()
                 return
             reset = self._strategy.get_window_stats(item, *identity).reset_time
-        except StorageError as error:
-            cause = error.storage_error
-            if isinstance(cause, (redis.ConnectionError, redis.TimeoutError)):
-                self._breaker.failed()
-            raise StoreUnavailable() from error
-        self._breaker.succeeded()
         retry_after = max(1, math.ceil(reset - time.time()))
         raise RateLimited(caller.tenant.name, rate, retry_after)
 
@@ -83,7 +73,7 @@ def _storage(client: redis.Redis | RedisCluster, key_prefix: str) -> RedisStorag
         "redis://",  # only names the flavour: the connections are the service's own
         connection_pool=client.connection_pool,
         key_prefix=key_prefix,
-        wrap_exceptions=True,
+        wrap_exceptions=False,
     )
 
 
@@ -97,7 +87,7 @@ class _ClusterStorage(RedisClusterStorage):
     """
 
     def __init__(self, client: RedisCluster, key_prefix: str) -> None:
-        Storage.__init__(self, wrap_exceptions=True)
+        Storage.__init__(self, wrap_exceptions=False)
         self.key_prefix = key_prefix
         self.target_server = "redis"
         self.dependency = self.dependencies["redis"].module

@@ -248,3 +248,35 @@ def _sentinel_client(seeds: Seeds, options: dict[str, Any]) -> redis.Redis:
         **options,
     )
     return primary
+
+
+class Reconnect:
+    """Drops the client's connections so the next commands open new ones, at most twice a second.
+
+    Called when Redis answers READONLY: the server at the end of those
+    connections is a replica now (a failover demoted it). New connections
+    look the primary up again (DNS, Sentinel), and a cluster client re-reads
+    its slot map, so the service follows the failover without a restart.
+    """
+
+    def __init__(self, client: StoreClient, every: float = 0.5) -> None:
+        self._client = client
+        self._every = every
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        """Reconnect, unless it was done less than ``every`` seconds ago."""
+        now = time.monotonic()
+        if now < self._next or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._next = now + self._every
+            if isinstance(self._client, RedisCluster):
+                self._client.nodes_manager.initialize()
+            else:
+                self._client.connection_pool.disconnect()
+        except redis.RedisError:
+            pass  # the next command tries again
+        finally:
+            self._lock.release()

@@ -37,18 +37,13 @@ from redis.cluster import RedisCluster
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
-from app.errors import StoreUnavailable, WriteConflict
-from app.store.breaker import Breaker
+from app.errors import WriteConflict
+from app.store.breaker import StoreGuard
 from app.store.keys import KeySpace
 from app.store.preconditions import Preconditions, etag_of
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-STORE_FULL = (
-    "The session store is full (Redis reached maxmemory and evicts nothing), so writes are "
-    "refused; reads and deletes still work. Retry later."
-)
 
 # How often a read-modify-write may lose the race before giving up (see update_namespace).
 UPDATE_ATTEMPTS = 50
@@ -224,69 +219,27 @@ class WriteOutcome(enum.IntEnum):
     DONE = 1
 
 
-def translate_redis_errors(
+def guarded(
     method: Callable[Concatenate[SessionRepository, P], R],
 ) -> Callable[Concatenate[SessionRepository, P], R]:
-    """Turn any redis-py failure into StoreUnavailable, once, at this boundary.
+    """Run the method as one guarded Redis call (see app/store/breaker.py), named after it.
 
-    Every call goes through the repository's breaker (app/store/breaker.py): while
-    the store is known to be down, calls fail at once instead of each waiting
-    out a timeout. Decorated methods must not call each other. Each call to
-    Redis is timed for the repository's ``call_observer`` (the metrics).
+    The guard fails fast while the store is down, turns any redis-py error
+    into StoreUnavailable, resolves the breaker's probe whatever happens, and
+    times the call for the metrics. Decorated methods must not call each other.
     """
-    method = _observed(method)  # innermost: it times the round trip, not the breaker
+    name = method.__name__
 
     @functools.wraps(method)
     def wrapper(repository: SessionRepository, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        breaker = repository.breaker
-        if not breaker.allow():
-            raise StoreUnavailable()
-        try:
-            result = method(repository, *args, **kwargs)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            breaker.failed()
-            raise StoreUnavailable() from error
-        except redis.OutOfMemoryError as error:
-            breaker.succeeded()  # Redis answered: it is full, and refuses writes
-            raise StoreUnavailable(STORE_FULL) from error
-        except redis.RedisError as error:
-            breaker.succeeded()  # Redis answered, with an error
-            raise StoreUnavailable() from error
-        breaker.succeeded()
-        return result
+        with repository.guard.call(name):
+            return method(repository, *args, **kwargs)
 
     return wrapper
 
 
-def _observed(
-    method: Callable[Concatenate[SessionRepository, P], R],
-) -> Callable[Concatenate[SessionRepository, P], R]:
-    """``method``, telling the repository's ``call_observer`` its duration and outcome."""
-    name = method.__name__
-
-    @functools.wraps(method)
-    def timed(repository: SessionRepository, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        observer = repository.call_observer
-        if observer is None:
-            return method(repository, *args, **kwargs)
-        started = time.perf_counter()
-        try:
-            result = method(repository, *args, **kwargs)
-        except redis.RedisError:
-            observer(name, time.perf_counter() - started, True)
-            raise
-        observer(name, time.perf_counter() - started, False)
-        return result
-
-    return timed
-
-
 class SessionRepository:
     """Sessions and their namespace documents, stored in Redis."""
-
-    # Told each Redis round trip's method name, seconds and whether it failed (see
-    # translate_redis_errors); create_app sets it to the metrics'. None: nobody is.
-    call_observer: Callable[[str, float, bool], None] | None = None
 
     def __init__(
         self,
@@ -295,12 +248,12 @@ class SessionRepository:
         lifetime: Lifetime | None = None,
         max_namespaces: int = 0,
         clock: Callable[[], float] = time.time,
-        breaker: Breaker | None = None,
+        guard: StoreGuard | None = None,
         replica_wait: ReplicaWait | None = None,
     ) -> None:
         self._client = client
         self._replica_wait = replica_wait or ReplicaWait()
-        self.breaker = breaker or Breaker()
+        self.guard = guard or StoreGuard()
         self.max_namespaces = max_namespaces  # per session; 0: no limit
         self._keys = keys or KeySpace()
         self._lifetime = lifetime or Lifetime()
@@ -310,12 +263,12 @@ class SessionRepository:
         self._read = client.register_script(_READ)
         self._read_one = client.register_script(_READ_ONE)
 
-    @translate_redis_errors
+    @guarded
     def ping(self) -> bool:
         """Whether the store answers."""
         return bool(self._client.ping())
 
-    @translate_redis_errors
+    @guarded
     def read_namespace(self, session_id: str, namespace: str) -> tuple[bytes | None, int | None]:
         """One namespace's document (None when absent) and when it expires (ms; None: never)."""
         keys = [
@@ -329,7 +282,7 @@ class SessionRepository:
             return None, None  # not listed, or gone by our clock though Redis still holds it
         return document, expires
 
-    @translate_redis_errors
+    @guarded
     def read_with_expiry(
         self, session_id: str, namespaces: Sequence[str]
     ) -> tuple[list[str], dict[str, tuple[bytes, int | None]]]:
@@ -350,7 +303,7 @@ class SessionRepository:
         }
         return sorted(own_ends), found
 
-    @translate_redis_errors
+    @guarded
     def get_namespace(self, session_id: str, namespace: str) -> bytes | None:
         """One namespace's stored document, or None when absent."""
         document = self._client.get(self._keys.document(session_id, namespace))
@@ -405,7 +358,7 @@ class SessionRepository:
         action = "delete" if document is None else "put"
         return self._run(action, session_id, namespace, document, preconditions, ttl, pipeline)
 
-    @translate_redis_errors
+    @guarded
     def _run(
         self,
         action: str,
@@ -521,7 +474,7 @@ class SessionRepository:
             f"Namespace {namespace!r} changed under {attempts} attempts in a row; retry."
         )
 
-    @translate_redis_errors
+    @guarded
     def delete_session(self, session_id: str) -> int:
         """Remove every namespace of the session atomically; how many there were."""
         keys = [

@@ -20,8 +20,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from app.access.tenants import generate_key, key_digest
 from app.store.embedded import EmbeddedStore
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
+from tests.faults import Faults, faulty_server
 from tests.httpclient import HttpClient
 
 ANSWER_LIMIT_S = 0.25  # the issue: every request answered within 250 ms while Redis is down
@@ -206,3 +208,48 @@ def test_a_full_store_refuses_writes_and_still_serves_reads(tmp_path: Path) -> N
         if process is not None:
             stop_process(process)
         server.stop()
+
+
+@pytest.mark.parametrize("fault", ["read_only", "full"])
+def test_a_store_that_comes_back_refusing_writes_does_not_wedge_the_workers(
+    fault: str, tmp_path: Path
+) -> None:
+    """The issue's steps: the store dies (the breaker opens), comes back as a read-only replica
+    (or full), is probed through the rate counter, then is healed: serving resumes within 1 s.
+
+    Before the fix, the probe's READONLY (or OOM) left the breaker waiting for a probe that
+    never reported, and every request answered 503 until the workers restarted.
+    """
+    server = faulty_server(tmp_path / "valkey")
+    faults = Faults(server)
+    key = generate_key()
+    tenants = tmp_path / "tenants.yaml"
+    tenants.write_text(f'tenants:\n  ops:\n    keys: ["{key_digest(key)}"]\n    read: ["*"]\n')
+    env = {
+        "REDIS_URL": f"redis://127.0.0.1:{server.port}",
+        "SCHEMA_DIR": str(SCHEMA_DIR),
+        "TENANTS_FILE": str(tenants),
+    }
+    process, port = start_gunicorn(env, log=tmp_path / "gunicorn.log")
+    http = HttpClient(f"http://127.0.0.1:{port}", timeout=5)
+    headers = {"Authorization": f"Bearer {key}"}
+    try:
+        assert http.get("/v1/sessions/s", headers).status == 200
+        server.stop()
+        assert {http.get("/v1/sessions/s", headers).status for _ in range(8)} == {503}
+        server.start()
+        server.wait_ready()
+        getattr(faults, fault)()
+        time.sleep(0.7)  # past the cool-off: the next requests probe, and meet the fault
+        assert {http.get("/v1/sessions/s", headers).status for _ in range(8)} == {503}
+        faults.clear()
+        healed = time.monotonic()
+        statuses = []
+        while time.monotonic() - healed < 3:
+            statuses.append((time.monotonic() - healed, http.get("/v1/sessions/s", headers).status))
+    finally:
+        stop_process(process)
+        server.stop()
+    first_ok = min(at for at, status in statuses if status == 200)
+    assert first_ok < 1.0
+    assert {status for at, status in statuses if at > 1.0} == {200}

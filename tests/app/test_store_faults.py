@@ -1,0 +1,209 @@
+"""Every Redis error class met by the breaker's probe: a clear answer, then healed within 1 s.
+
+The breaker lets one call through to find out whether the store is back.
+Once, a probe that met an error Redis answered (READONLY, through the rate
+counter) was never resolved, and every request of that worker answered 503
+until a restart. Here each kind of fault meets the probe, in the rate
+counter (the first Redis call of a request with a key) and in the repository
+(the first call of an open service), on a real Valkey; then the fault is
+cleared and the service must serve again within a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.access.tenants import generate_key, key_digest
+from app.services import Services
+from app.store.breaker import Outcome
+from tests.conftest import SCHEMA_DIR
+from tests.faults import Faults, LoadingProxy, faulty_server
+from tests.topologies import Server
+
+COOL_OFF = 0.1  # the breaker's, shortened so the table runs fast; the service's is 0.5 s
+HEALED_WITHIN = 1.0
+KEY = generate_key()
+PATH = "/v1/sessions/probed/notes"
+
+# What the probe request (a PUT) answers while each fault holds.
+UNAVAILABLE = {503}
+PROBE_ANSWERS: dict[str, set[int]] = {
+    "read_only": UNAVAILABLE,
+    "full": UNAVAILABLE,
+    "misconf": UNAVAILABLE,
+    "loading": UNAVAILABLE,
+    "busy": UNAVAILABLE,
+    "flush_scripts": {200},  # redis-py loads the script again and retries
+    "kill_clients": {200},  # redis-py reconnects once and retries
+    "freeze": UNAVAILABLE,  # a timeout
+    "python_error": {500},  # a bug: answered as one, and the probe is still resolved
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A Valkey on a loopback port, ours to break."""
+    started = faulty_server(tmp_path_factory.mktemp("faulty"))
+    yield started
+    assert started.process is not None
+    started.process.kill()
+    started.process.wait()
+
+
+@pytest.fixture
+def faults(server: Server) -> Iterator[Faults]:
+    """The server's faults; whatever a test applied is cleared after it."""
+    applied = Faults(server)
+    with applied.admin() as client:
+        client.flushall()
+    yield applied
+    applied.clear()
+
+
+@pytest.fixture
+def proxy(server: Server) -> Iterator[LoadingProxy]:
+    """A proxy in front of the server that can answer LOADING."""
+    started = LoadingProxy(server.port)
+    yield started
+    started.close()
+
+
+def make_app(port: int, tmp_path: Path, with_keys: bool) -> Flask:
+    """The service on ``port``; ``with_keys``: a tenants file, so every request is rate-counted."""
+    config: dict[str, Any] = {
+        "REDIS_URL": f"redis://127.0.0.1:{port}",
+        "SCHEMA_DIR": str(SCHEMA_DIR),
+        "SCHEMA_POLL_MS": 0,
+    }
+    if with_keys:
+        tenants = tmp_path / "tenants.yaml"
+        tenants.write_text(
+            f'tenants:\n  ops:\n    keys: ["{key_digest(KEY)}"]\n    read: ["*"]\n'
+            '    write: ["*"]\n'
+        )
+        config |= {"TENANTS_FILE": str(tenants), "TENANTS_POLL_MS": 0}
+    app = create_app(config)
+    services(app).repository.guard.breaker.cool_off = COOL_OFF
+    return app
+
+
+def services(app: Flask) -> Services:
+    found: Services = app.extensions["sessionator"]
+    return found
+
+
+def put(client: FlaskClient, n: int = 1) -> Any:
+    return client.put(PATH, json={"n": n}, headers={"Authorization": f"Bearer {KEY}"})
+
+
+def seconds_until_served(client: FlaskClient) -> float:
+    """How long until a PUT is answered 200 again (fails past HEALED_WITHIN)."""
+    started = time.monotonic()
+    while put(client).status_code != 200:
+        assert time.monotonic() - started < HEALED_WITHIN, "not healed within 1 s"
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def break_the_call(app: Flask, with_keys: bool) -> Callable[[], None]:
+    """Make the probe's Redis call raise a Python error once (a bug inside the call)."""
+    if with_keys:
+        target: Any = services(app).rate_limiter._strategy  # type: ignore[union-attr]
+        attribute = "hit"
+    else:
+        target, attribute = services(app).repository, "_write"
+    original = getattr(target, attribute)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        setattr(target, attribute, original)
+        raise RuntimeError("a bug inside the call")
+
+    setattr(target, attribute, broken)
+    return lambda: setattr(target, attribute, original)
+
+
+@pytest.mark.parametrize(
+    "with_keys", [True, False], ids=["probe_in_rate_counter", "probe_in_repository"]
+)
+@pytest.mark.parametrize("fault", sorted(PROBE_ANSWERS))
+def test_a_probe_that_meets_any_fault_is_resolved_and_service_heals(
+    fault: str,
+    with_keys: bool,
+    faults: Faults,
+    proxy: LoadingProxy,
+    tmp_path: Path,
+) -> None:
+    port = proxy.port if fault == "loading" else faults.server.port
+    app = make_app(port, tmp_path, with_keys)
+    client = app.test_client()
+    assert put(client).status_code == 200
+    services(app).repository.guard.breaker.resolve(Outcome.UNREACHABLE, probe=False)
+    assert put(client).status_code == 503  # open: fails fast, no probe yet
+    undo = apply(fault, faults, proxy, app, with_keys)
+    time.sleep(COOL_OFF * 1.2)
+    probed = put(client, 2)
+    assert probed.status_code in PROBE_ANSWERS[fault], probed.get_data(as_text=True)
+    if probed.status_code == 200:
+        assert probed.get_json()["n"] == 2
+    else:
+        assert set(probed.get_json()) >= {"error", "message"}
+    undo()
+    faults.clear()
+    seconds_until_served(client)
+    assert put(client, 3).get_json()["n"] == 3
+
+
+def apply(
+    fault: str, faults: Faults, proxy: LoadingProxy, app: Flask, with_keys: bool
+) -> Callable[[], None]:
+    """Put the store into ``fault``; what to call to take it out (besides faults.clear)."""
+    if fault == "loading":
+        proxy.loading.set()
+        return proxy.loading.clear
+    if fault == "python_error":
+        return break_the_call(app, with_keys)
+    getattr(faults, fault)()
+    return lambda: None
+
+
+def test_the_503_and_the_log_say_why_the_store_refused(
+    faults: Faults, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    app = make_app(faults.server.port, tmp_path, with_keys=False)
+    client = app.test_client()
+    faults.read_only()
+    refused = put(client)
+    assert (refused.status_code, refused.get_json()["error"]) == (503, "store_unavailable")
+    assert "read-only" in refused.get_json()["message"]
+    faults.clear()
+    faults.full()
+    full = put(client)
+    assert "full" in full.get_json()["message"]
+    reasons = [r.fields.get("reason") for r in caplog.records if r.name == "app.requests"]  # type: ignore[attr-defined]
+    assert reasons == ["ReadOnlyError", "OutOfMemoryError"]
+
+
+def test_the_breaker_logs_when_it_opens_and_when_the_store_is_back(
+    faults: Faults, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    app = make_app(faults.server.port, tmp_path, with_keys=False)
+    client = app.test_client()
+    faults.freeze()
+    assert put(client).status_code == 503
+    faults.clear()
+    seconds_until_served(client)
+    said = [r.getMessage() for r in caplog.records if r.name == "app.store.breaker"]
+    assert len(said) == 2
+    assert said[0].startswith("The store cannot be reached (TimeoutError")
+    assert said[1].startswith("The store answers again, after ")
