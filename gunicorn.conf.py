@@ -22,9 +22,11 @@ os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 # Gunicorn reads WEB_CONCURRENCY itself but defaults to 1; our contract says 2.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 
+# gthread, but a request reaches a thread only once it has arrived whole, so
+# slow or stalled clients cost a socket, not a thread (app/server/worker.py).
 # Threads let one worker keep HTTP keep-alive connections open while waiting
 # on Redis; the work per request is short, so a few are enough.
-worker_class = "gthread"
+worker_class = "app.server.worker.ReadAheadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 keepalive = 5
 
@@ -57,7 +59,7 @@ control_socket_disable = True
 
 # Requests gunicorn refuses itself (malformed HTTP, oversized headers) get the
 # contract's JSON error body instead of gunicorn's HTML page.
-from app.api.gunicorn_errors import install  # noqa: E402
+from app.server.errors import install  # noqa: E402
 
 install()
 
@@ -93,3 +95,4 @@ def child_exit(server: Arbiter, worker: Worker) -> None:
 def on_exit(server: Arbiter) -> None:
     """Master, at shutdown: remove the metrics directory if this file made it."""
     metrics.remove_temporary_dir()
+
