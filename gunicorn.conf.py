@@ -30,6 +30,10 @@ worker_class = "app.server.worker.ReadAheadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 keepalive = 5
 
+# No access log (it would write every path, and so every session id) and no
+# client bytes in gunicorn's own warnings: app/server/logger.py.
+logger_class = "app.server.logger.ServiceLogger"
+
 # Each worker gets its own listening socket and the kernel spreads new
 # connections across them; with one shared socket, a burst of connections
 # (a client's pool opening) mostly lands on whichever worker wakes first.
@@ -71,10 +75,10 @@ from gunicorn.workers.base import Worker  # noqa: E402
 from app import metrics  # noqa: E402
 from app.api import probes  # noqa: E402
 from app.config import LOG_LEVELS  # noqa: E402
-from app.logs import gunicorn_log_config  # noqa: E402
+from app.server.logger import log_config  # noqa: E402
 
 _level = os.environ.get("LOG_LEVEL", "INFO")
-logconfig_dict = gunicorn_log_config(_level if _level in LOG_LEVELS else "INFO")
+logconfig_dict = log_config(_level if _level in LOG_LEVELS else "INFO")
 
 
 def on_starting(server: Arbiter) -> None:
@@ -96,3 +100,6 @@ def on_exit(server: Arbiter) -> None:
     """Master, at shutdown: remove the metrics directory if this file made it."""
     metrics.remove_temporary_dir()
 
+
+def pre_request(worker: Worker, req: object) -> None:
+    """Nothing: gunicorn's default logs each request's method and path (so its session id)."""

@@ -14,7 +14,9 @@ chooses:
 400   invalid_namespace         namespace name out of contract
 400   invalid_query             query parameters out of contract
 400   too_deep                  JSON nested deeper than MAX_JSON_DEPTH
-400   bad_request               a request HTTP itself cannot parse
+400   bad_request               a request HTTP itself cannot parse (a malformed
+                                request line or header, a broken chunked body,
+                                a body that ends early)
 400   invalid_patch             a PATCH body that is not a valid patch document
 401   unauthorized              no API key, or not one the tenants file lists;
                                 with ``WWW-Authenticate: Bearer``
@@ -22,6 +24,8 @@ chooses:
                                 name what was refused
 404   not_found                 no such namespace, or no such route
 405   method_not_allowed        with an ``Allow`` header
+408   request_timeout           the request did not arrive whole within
+                                REQUEST_READ_TIMEOUT_MS
 409   patch_conflict            a valid patch that cannot apply to the document
                                 (a missing path, a failed ``test``)
 409   write_conflict            a PATCH lost the race to concurrent writes too often
@@ -123,6 +127,24 @@ class NotFound(ServiceError):
     """No such namespace."""
 
     status, code = 404, "not_found"
+
+
+class BadRequest(ServiceError):
+    """A request HTTP itself cannot parse, such as a body whose chunked framing is broken."""
+
+    status, code = 400, "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Connection": "close"})
+
+
+class RequestTimeout(ServiceError):
+    """The request did not arrive whole in time (REQUEST_READ_TIMEOUT_MS)."""
+
+    status, code = 408, "request_timeout"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Connection": "close"})
 
 
 class InvalidPatch(ServiceError):

@@ -8,7 +8,7 @@ passes identifiers and outcomes only (``tests/app/test_tenancy_http.py``
 checks the whole log of a run for both).
 
 Under gunicorn, gunicorn's own records and any other library's warnings are
-JSON lines too (``gunicorn_log_config``), so every line of the process's
+JSON lines too (``app.server.logger``), so every line of the process's
 output parses as JSON.
 """
 
@@ -64,40 +64,6 @@ def configure_logging(level: str) -> None:
             logger.removeHandler(old)
         logger.addHandler(handler)
         logger.setLevel(level)
-
-
-class OtherPackages(logging.Filter):
-    """Passes records from outside the service's packages, which have a handler of their own."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.name.partition(".")[0] not in PACKAGES
-
-
-def gunicorn_log_config(level: str) -> dict[str, Any]:
-    """Gunicorn's ``logconfig_dict``: its records, and other libraries' warnings, as JSON.
-
-    The service's own records keep the handler ``configure_logging`` gives
-    them, so the root handler filters them out rather than print them twice.
-    """
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"json": {"()": JsonFormatter}},
-        "filters": {"others": {"()": OtherPackages}},
-        "handlers": {
-            "json": {
-                "class": "logging.StreamHandler",
-                "formatter": "json",
-                "filters": ["others"],
-                "stream": "ext://sys.stderr",
-            }
-        },
-        "root": {"level": "WARNING", "handlers": ["json"]},
-        "loggers": {
-            "gunicorn.error": {"level": level, "handlers": ["json"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["json"], "propagate": False},
-        },
-    }
 
 
 def assign_request_id() -> None:

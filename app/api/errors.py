@@ -10,6 +10,7 @@ failover without reading a trace.
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from flask import Flask, g
@@ -66,7 +67,14 @@ def _from_http_exception(error: HTTPException) -> Response:
 
 
 def _from_unexpected(error: Exception) -> Response:
-    log.exception("Unhandled error", exc_info=error)
+    # The traceback's frames say where; the error's message is left out, as it may quote
+    # a request's data (a session id, a body), which no log line may hold.
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error(
+        "Unhandled %s (a bug); its message is not logged",
+        type(error).__name__,
+        extra={"fields": {"traceback": frames}},
+    )
     return error_response(500, "internal_error", "The service failed; this is a bug.")
 
 

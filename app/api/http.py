@@ -8,11 +8,12 @@ from typing import Any
 
 from flask import Request, Response, after_this_request, has_request_context, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from app import identifiers
 from app.access.quotas import SizeLimit
 from app.documents import parse_json, require_object
-from app.errors import InvalidQuery, UnsupportedMediaType
+from app.errors import BadRequest, InvalidQuery, RequestTimeout, UnsupportedMediaType
 
 MAX_NAMESPACES_PER_READ = 100
 JSON_MEDIA_TYPE = "application/json"
@@ -56,7 +57,18 @@ def _read_body(request: Request, limit: SizeLimit) -> bytes:
     """At most ``limit`` bytes of body, refused before reading any when declared larger."""
     if request.content_length is not None and request.content_length > limit.value:
         raise limit.refusal("The body")
-    body = request.stream.read(limit.value + 1)
+    try:
+        body = request.stream.read(limit.value + 1)
+    except TimeoutError:
+        raise RequestTimeout("The request body did not arrive in time.") from None
+    except HTTPException:
+        raise  # Werkzeug's own refusals (a client gone) are answered as they are
+    except Exception:  # the server's HTTP parser: a broken chunk, a body cut short (gunicorn's
+        # errors are not OSError): the client's body is unusable, whatever the server calls it
+        raise BadRequest(
+            "The request body is not valid HTTP: its chunked framing is broken, or it ended "
+            "before its declared length."
+        ) from None
     if len(body) > limit.value:
         raise limit.refusal("The body")
     return body

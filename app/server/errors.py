@@ -18,6 +18,7 @@ from app.errors import error_body
 _CODES = {
     400: "bad_request",
     403: "forbidden",
+    408: "request_timeout",
     414: "uri_too_long",
     417: "expectation_failed",
     431: "request_header_fields_too_large",
