@@ -109,10 +109,16 @@ def put_namespace(sid: str, ns: str) -> Response:
 
 @bp.patch("/<sid>/<ns>")
 def patch_namespace(sid: str, ns: str) -> Response:
-    """Change part of one namespace atomically: merge patch or JSON Patch, then validation."""
+    """Change part of one namespace atomically: merge patch or JSON Patch, then validation.
+
+    A PATCH reads the document (its answer is the whole patched document, and
+    a JSON Patch ``test`` compares values), so it needs a read grant as well
+    as a write grant.
+    """
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
     require_write(ns)
+    require_read([ns])
     services = current_services()
     config = services.config
     registry = services.schemas.registry  # one snapshot for the size limit, validation and ttl

@@ -24,7 +24,9 @@ from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient, Reply
 
 NAMESPACES = ("restaurants.favorites.v1", "payments.card.v1", "payments.summary.v1", "other.x.v1")
-KEYS = {name: generate_key() for name in ("restaurants", "payments", "platform", "analytics")}
+KEYS = {
+    name: generate_key() for name in ("restaurants", "payments", "platform", "analytics", "ingest")
+}
 SECOND_KEY = generate_key()  # restaurants' second key, for rotation
 MARKER = "body-marker-that-must-never-be-logged"
 
@@ -33,12 +35,14 @@ READS = {
     "payments": {"payments.card.v1", "payments.summary.v1"},
     "platform": set(NAMESPACES),
     "analytics": {"restaurants.favorites.v1", "payments.summary.v1"},
+    "ingest": set(),
 }
 WRITES = {
     "restaurants": {"restaurants.favorites.v1"},
     "payments": {"payments.card.v1", "payments.summary.v1"},
     "platform": set(NAMESPACES),
     "analytics": set(),
+    "ingest": {"payments.card.v1"},
 }
 DELETES_SESSIONS = {"platform"}
 
@@ -62,6 +66,10 @@ def tenants_yaml(restaurant_keys: list[str]) -> str:
   analytics:
     keys: ["{key_digest(KEYS["analytics"])}"]
     read: ["restaurants.*", "payments.summary.v1"]
+  ingest:
+    keys: ["{key_digest(KEYS["ingest"])}"]
+    read: []
+    write: ["payments.card.v1"]
 """
 
 
@@ -166,12 +174,15 @@ def test_each_tenant_writes_exactly_its_grants(
             )
         else:
             reply = http.call(tenant, method, path, {"v": "changed"} if method == "PUT" else None)
-        if ns in WRITES[tenant]:
-            assert reply.status == 200
-            assert stored(store, sid, ns) == (None if method == "DELETE" else "changed")
-        else:
+        if ns not in WRITES[tenant]:
             assert (reply.status, reply.json()) == (403, forbidden(tenant, "write", [ns]))
             assert stored(store, sid, ns) == ns
+        elif method == "PATCH" and ns not in READS[tenant]:  # a PATCH reads, then writes
+            assert (reply.status, reply.json()) == (403, forbidden(tenant, "read", [ns]))
+            assert stored(store, sid, ns) == ns
+        else:
+            assert reply.status == 200
+            assert stored(store, sid, ns) == (None if method == "DELETE" else "changed")
 
 
 @pytest.mark.parametrize("tenant", sorted(KEYS))
@@ -194,6 +205,34 @@ def test_only_tenants_that_write_may_touch(http: Service, tenant: str) -> None:
     sid = http.seeded_session()
     reply = http.call(tenant, "POST", f"/v1/sessions/{sid}/touch")
     assert reply.status == (200 if WRITES[tenant] else 403)
+
+
+def test_a_write_only_tenant_learns_nothing_of_what_others_wrote(
+    http: Service, store: redis.Redis
+) -> None:
+    """No PATCH (an empty merge patch would answer the whole document; a JSON Patch `test`
+    is an oracle), no 304: conditional PUTs and DELETEs say only whether the document
+    exists or is exactly one the caller already knows whole, as any write would."""
+    sid = http.seeded_session()
+    path = f"/v1/sessions/{sid}/payments.card.v1"
+    merge = http.call(
+        "ingest", "PATCH", path, {}, **{"Content-Type": "application/merge-patch+json"}
+    )
+    test_op = [{"op": "test", "path": "/v", "value": "payments.card.v1"}]
+    probe = http.call(
+        "ingest", "PATCH", path, test_op, **{"Content-Type": "application/json-patch+json"}
+    )
+    etag = http.call("platform", "GET", path).headers["ETag"]
+    cached = http.call("ingest", "GET", path, **{"If-None-Match": etag})
+    for refused in (merge, probe, cached):
+        assert (refused.status, refused.json()) == (
+            403,
+            forbidden("ingest", "read", ["payments.card.v1"]),
+        )
+    guessed = http.call("ingest", "PUT", path, {"v": "mine"}, **{"If-Match": '"' + "0" * 40 + '"'})
+    assert (guessed.status, guessed.json()["error"]) == (412, "precondition_failed")
+    assert b'"v"' not in guessed.body  # a refusal quotes nothing of the document
+    assert stored(store, sid, "payments.card.v1") == "payments.card.v1"
 
 
 def rewrite(path: Path, text: str) -> None:
