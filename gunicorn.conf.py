@@ -73,8 +73,8 @@ from gunicorn.arbiter import Arbiter  # noqa: E402
 from gunicorn.workers.base import Worker  # noqa: E402
 
 from app import metrics  # noqa: E402
-from app.api import probes  # noqa: E402
 from app.config import LOG_LEVELS  # noqa: E402
+from app.server import store_check  # noqa: E402
 from app.server.logger import log_config  # noqa: E402
 
 _level = os.environ.get("LOG_LEVEL", "INFO")
@@ -88,7 +88,7 @@ def on_starting(server: Arbiter) -> None:
 
 def when_ready(server: Arbiter) -> None:
     """Master, once, before the workers start: warn if Redis may drop sessions."""
-    probes.warn_if_store_may_lose_data()
+    store_check.warn_if_store_may_lose_data()
 
 
 def child_exit(server: Arbiter, worker: Worker) -> None:

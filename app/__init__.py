@@ -57,7 +57,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(options_as_json)
     app.register_blueprint(sessions_bp)
     app.register_blueprint(schemas_bp)
-    probes.install(app, client)
+    app.register_blueprint(probes.bp)
     metrics.install(app, counted)
     app.register_blueprint(apidocs_bp)
     register_error_handlers(app)

@@ -41,6 +41,18 @@ def authenticate() -> None:
         services.rate_limiter.hit(caller)
 
 
+def optional_caller() -> Caller | None:
+    """The caller whose valid key this request carries, if any; nothing refused or counted.
+
+    For endpoints open to all (the probes) that say more to a caller with a key.
+    """
+    tenants = current_services().tenants
+    scheme, _, key = request.headers.get("Authorization", "").strip().partition(" ")
+    if tenants is None or scheme.lower() != "bearer" or not key.strip():
+        return None
+    return tenants.tenants.authenticate(key.strip())
+
+
 def current_caller() -> Caller:
     """The caller ``authenticate`` found for this request."""
     caller: Caller = g.caller

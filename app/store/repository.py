@@ -39,6 +39,7 @@ from redis.exceptions import NoScriptError
 
 from app.errors import WriteConflict
 from app.store.breaker import StoreGuard
+from app.store.durability import Durability, read_durability
 from app.store.keys import KeySpace
 from app.store.preconditions import Preconditions, etag_of
 
@@ -267,6 +268,18 @@ class SessionRepository:
     def ping(self) -> bool:
         """Whether the store answers."""
         return bool(self._client.ping())
+
+    @guarded
+    def durability(self) -> Durability:
+        """Whether the store may evict keys or lose them on a restart (CONFIG GET).
+
+        A store that refuses CONFIG (managed services often do) answered: that
+        is a finding, not an outage.
+        """
+        try:
+            return read_durability(self._client)
+        except redis.ResponseError as error:
+            return Durability(unreadable=str(error).strip() or type(error).__name__)
 
     @guarded
     def read_namespace(self, session_id: str, namespace: str) -> tuple[bytes | None, int | None]:

@@ -159,14 +159,19 @@ def test_the_bearer_scheme_is_case_insensitive(client: FlaskClient) -> None:
     assert response.status_code == 200
 
 
-def test_probes_need_no_key(client: FlaskClient) -> None:
-    response = client.get("/readyz")
-    assert response.status_code == 200
-    assert response.get_json()["access"] == {
-        "mode": "tenants",
-        "tenants": ["limited", "reader", "root", "team"],
-        "problem": None,
-    }
+def test_readiness_needs_no_key_and_says_only_ready_without_one(client: FlaskClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer not-a-key"}, {"Authorization": "Basic x"}):
+        response = client.get("/readyz", headers=headers)
+        assert (response.status_code, response.get_json()) == (200, {"status": "ready"})
+
+
+def test_readiness_details_need_a_valid_key_and_name_no_tenant(client: FlaskClient) -> None:
+    response = client.get("/readyz", headers={"Authorization": f"Bearer {TEAM_KEY}"})
+    body = response.get_json()
+    assert (response.status_code, body["status"]) == (200, "ready")
+    assert set(body) == {"status", "store", "schemas", "access"}
+    assert body["access"] == {"mode": "tenants", "tenants": 4, "problem": None}
+    assert body["store"]["status"] == "ok" and "evictionPolicy" in body["store"]
 
 
 def test_an_open_service_says_so_in_readiness(redis_url: str) -> None:

@@ -272,8 +272,11 @@ def test_rotation_and_revocation_without_a_restart(http: Service) -> None:
         rewrite(http.tenants_file, "tenants: [broken\n")  # a broken edit keeps the last good one
         time.sleep(1.5)
         assert {http.call(third, "GET", path).status for _ in range(6)} == {200}
-        problem = http.http.get("/readyz").json()["access"]["problem"]
-        assert problem.startswith(f"{http.tenants_file}: not valid YAML")
+        assert http.http.get("/readyz").json() == {"status": "ready"}  # no key: no details
+        access = http.call(third, "GET", "/readyz").json()["access"]
+        assert access["problem"].startswith("The last edit of the tenants file does not load")
+        assert str(http.tenants_file) not in json.dumps(access)  # the log has the rest
+        assert f"{http.tenants_file}: not valid YAML" in http.log.read_text()
     finally:
         rewrite(http.tenants_file, tenants_yaml([KEYS["restaurants"], SECOND_KEY]))
         seconds_until(lambda: statuses(http, SECOND_KEY, path) == {200}, 2.0)
