@@ -169,8 +169,11 @@ def cluster_info(client: redis.Redis) -> dict[str, str]:
 class Cluster:
     """A Redis Cluster of ``primaries`` primaries, each with ``replicas`` replicas."""
 
-    def __init__(self, directory: Path, primaries: int = 3, replicas: int = 1) -> None:
+    def __init__(
+        self, directory: Path, primaries: int = 3, replicas: int = 1, node_timeout_ms: int = 2000
+    ) -> None:
         self.bus_ports: dict[int, int] = {}
+        self.node_timeout_ms = node_timeout_ms
         self.primaries = [self._node(directory / f"primary-{i}") for i in range(primaries)]
         self.replicas = [
             [self._node(directory / f"replica-{i}-{j}") for j in range(replicas)]
@@ -184,7 +187,7 @@ class Cluster:
             "--cluster-enabled", "yes",
             "--cluster-config-file", str(directory / "nodes.conf"),
             "--cluster-port", str(bus_port),
-            "--cluster-node-timeout", "2000",
+            "--cluster-node-timeout", str(self.node_timeout_ms),
         )  # fmt: skip
         self.bus_ports[node.port] = bus_port
         return node

@@ -21,6 +21,7 @@ response). See docs/scale-out.md.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from typing import Any, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
+from redis._parsers import Encoder
 from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -45,6 +47,8 @@ StoreClient: TypeAlias = redis.Redis | RedisCluster
 
 # How often each worker asks the Sentinels which server is the primary (see FollowingPool).
 PRIMARY_CHECK_SECONDS = 0.5
+# How often a cluster client that could not reach any node tries again (see Cluster).
+RECONNECT_SECONDS = 0.5
 
 
 class ClusterUnavailable(RedisConnectionError):
@@ -68,8 +72,65 @@ def _cluster_failures_as_connection_errors() -> Iterator[None]:
         raise ClusterUnavailable(str(error)) from error
 
 
+_OWN_ATTRIBUTES = frozenset(("_options", "_connecting", "_next_attempt", "_connected"))
+
+
 class Cluster(RedisCluster):
-    """redis-py's cluster client, failing as a one-server client does (see ClusterUnavailable)."""
+    """redis-py's cluster client, failing as a one-server client does (see ClusterUnavailable),
+    and made even when no node answers yet.
+
+    redis-py reads the slot map when the client is made, and raises if no
+    seed node answers. A worker that cannot make its client cannot boot, and
+    gunicorn stops when a worker fails to boot, so a cluster that is down
+    while the service starts would keep it down after the cluster is back.
+    This client finishes being made on first use instead: until the cluster
+    answers, each use (at most one attempt per ``RECONNECT_SECONDS``) raises
+    ClusterUnavailable, which the service answers as 503, and the first use
+    after the cluster is back reads the slot map and serves.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._connecting = threading.RLock()
+        self._next_attempt = 0.0
+        self._connected = self._initializing = False
+        with contextlib.suppress(ClusterUnavailable):
+            self._connect()
+
+    def _connect(self) -> None:
+        """Finish making the client (read the slot map), unless tried too recently."""
+        with self._connecting:
+            if self._connected:
+                return
+            now = time.monotonic()
+            if now < self._next_attempt:
+                raise ClusterUnavailable("No cluster node answered yet; retrying shortly.")
+            self._next_attempt = now + RECONNECT_SECONDS
+            self._initializing = True
+            try:
+                with _cluster_failures_as_connection_errors():
+                    super().__init__(**self._options)
+            finally:
+                self._initializing = False
+            self._connected = True
+
+    def __getattr__(self, name: str) -> Any:
+        """Called only for attributes not made yet: make the client first (see the class)."""
+        if self.__dict__.get("_initializing", True) or name in _OWN_ATTRIBUTES:
+            raise AttributeError(name)  # redis-py's constructor asking what it has set so far
+        self._connect()
+        return object.__getattribute__(self, name)
+
+    def close(self) -> None:
+        """Close every node's connections; nothing to close before the client is made."""
+        if self._connected:
+            super().close()
+
+    def get_encoder(self) -> Any:
+        """The encoder of the connections (the default one until the client is made)."""
+        if not self._connected:
+            return Encoder("utf-8", "strict", False)  # type: ignore[no-untyped-call]
+        return super().get_encoder()  # type: ignore[no-untyped-call]
 
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         """Run one command on the node that serves its keys."""
@@ -180,14 +241,13 @@ def _connection_options(timeout: float) -> dict[str, Any]:
 
 def _cluster_client(seeds: Seeds, options: dict[str, Any]) -> Cluster:
     """A cluster client; its own retry re-reads the slot map after a node fails."""
-    with _cluster_failures_as_connection_errors():  # it reads the slot map now
-        return Cluster(
-            startup_nodes=[ClusterNode(host, port) for host, port in seeds.nodes],  # type: ignore[no-untyped-call]
-            username=seeds.username,
-            password=seeds.password,
-            retry=_retry(),
-            **options,
-        )
+    return Cluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in seeds.nodes],  # type: ignore[no-untyped-call]
+        username=seeds.username,
+        password=seeds.password,
+        retry=_retry(),
+        **options,
+    )
 
 
 class FollowingPool(SentinelConnectionPool):
