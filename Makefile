@@ -18,7 +18,7 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP) ## create .venv and install the service, its tests and tools
 
-run: $(STAMP) ## serve on :8000 ($$PORT); embedded store under var/ unless $$REDIS_URL is set
+run: $(STAMP) ## serve on :8000 ($PORT); embedded store under var/ unless $REDIS_URL is set
 	SESSIONATOR_EXIT_WITH_PARENT=1 $(BIN)/sessionator run
 
 test: $(STAMP) ## run the whole suite against private servers it starts itself
@@ -28,7 +28,7 @@ test: $(STAMP) ## run the whole suite against private servers it starts itself
 # export SESSIONATOR_KEY (a key with every grant). Settings: schemathesis.toml.
 SCHEMATHESIS_URL ?= http://127.0.0.1:8000
 
-schemathesis: $(STAMP) ## check a running service against its OpenAPI document ($$SCHEMATHESIS_URL)
+schemathesis: $(STAMP) ## check a running service against its OpenAPI document ($SCHEMATHESIS_URL)
 	$(BIN)/st run $(SCHEMATHESIS_URL)/openapi.json --checks all $${SESSIONATOR_KEY:+-H "Authorization: Bearer $$SESSIONATOR_KEY"}
 
 lint: $(STAMP) ## ruff and mypy

@@ -1,4 +1,4 @@
-"""The ``sessionator`` command: run the service, check schema files, make API keys."""
+"""The sessionator command: run the service, check schema files, make API keys."""
 
 from __future__ import annotations
 

@@ -35,6 +35,16 @@ class ServiceLogger(Logger):  # type: ignore[misc]
     def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
         """No access line (see the module's docstring)."""
 
+    def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Log at INFO; gunicorn's start-up line names the addresses even with reuse_port.
+
+        With ``reuse_port`` each worker binds its own socket, so the master has
+        none to name and gunicorn says ``Listening at:  (pid)``.
+        """
+        if msg == "Listening at: %s (%s)" and args and not args[0]:
+            args = (",".join(_url(address) for address in self.cfg.address), *args[1:])
+        super().info(msg, *args, **kwargs)
+
     def warning(self, msg: object, *args: Any, **kwargs: Any) -> None:
         """Log a warning; a refused request's line keeps the kind of error, not its text."""
         if isinstance(msg, str) and msg.startswith(_REFUSAL):
@@ -46,6 +56,14 @@ class ServiceLogger(Logger):  # type: ignore[misc]
         if isinstance(msg, str) and msg.startswith("Error handling request"):
             msg, args = "Error handling request", ()
         super().exception(msg, *args, **kwargs)
+
+
+def _url(address: Any) -> str:
+    """``http://host:port`` for a TCP address, ``unix:path`` for a socket."""
+    if isinstance(address, tuple):
+        host = f"[{address[0]}]" if ":" in address[0] else address[0]
+        return f"http://{host}:{address[1]}"
+    return f"unix:{address}"
 
 
 def refusal_kind(line: str) -> str:

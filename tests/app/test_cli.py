@@ -144,3 +144,25 @@ def test_run_refuses_to_start_open_in_production_or_on_a_bad_tenants_file(
     result = run_cli("run", "--var-dir", str(tmp_path / "var"), env=env)
     assert (result.returncode, result.stderr) == (2, message)
     assert not (tmp_path / "var").exists()  # refused before starting anything
+
+
+def test_help_is_plain_text_without_markup() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    assert "The sessionator command: run the service, check schema files" in result.stdout
+    assert "``" not in result.stdout
+
+
+def test_make_help_shows_variables_as_a_shell_user_writes_them() -> None:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    run_line = next(
+        line for line in result.stdout.splitlines() if line.strip().startswith("make run")
+    )
+    assert "($PORT)" in run_line and "$REDIS_URL" in run_line
+    assert "$$" not in result.stdout

@@ -137,6 +137,14 @@ def test_reads_writes_and_refusals_with_private_data_are_served(served: Served) 
     assert answers == [200, 400, 200, 400, 401, 400]
 
 
+def test_gunicorn_names_the_address_it_listens_at(served: Served) -> None:
+    starting = [
+        line["message"] for line in served.log_lines() if line["message"].startswith("Listening at")
+    ]
+    assert len(starting) == 1
+    assert starting[0].startswith(f"Listening at: http://127.0.0.1:{served.port} (")
+
+
 def test_no_log_line_holds_a_session_id_a_query_a_key_or_a_body_byte(served: Served) -> None:
     """Runs last in the module (pytest keeps file order): the log then holds every request."""
     lines = served.log_lines()
