@@ -31,10 +31,11 @@ SCHEMATHESIS_URL ?= http://127.0.0.1:8000
 schemathesis: $(STAMP) ## check a running service against its OpenAPI document ($SCHEMATHESIS_URL)
 	$(BIN)/st run $(SCHEMATHESIS_URL)/openapi.json --checks all $${SESSIONATOR_KEY:+-H "Authorization: Bearer $$SESSIONATOR_KEY"}
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy, and the import contracts of setup.cfg (import-linter)
 	$(BIN)/ruff check app schema_registry tests bench wsgi.py
 	$(BIN)/ruff format --check app schema_registry tests bench wsgi.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP) ## apply ruff's formatting and import order
 	$(BIN)/ruff check --fix --select I app schema_registry tests bench wsgi.py
