@@ -87,7 +87,9 @@ def _build_services(config: Config, client: StoreClient, counted: metrics.Metric
         tenants = TenantsHolder(Path(config.TENANTS_FILE))
         if config.TENANTS_POLL_MS:
             Watcher("tenants", tenants, config.TENANTS_POLL_MS / 1000).start()
-        rate_limiter = RateLimiter(client, config.RATE_LIMIT, config.KEY_PREFIX, guard)
+        rate_limiter = RateLimiter(
+            client, config.RATE_LIMIT, config.KEY_PREFIX, guard, config.RATE_SYNC_MS / 1000
+        )
     else:
         log.warning(
             "No TENANTS_FILE: running OPEN, without API keys; anyone who can reach the "

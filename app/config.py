@@ -40,6 +40,7 @@ class Config:
     SESSIONATOR_ENV: str = "development"
     MAX_NAMESPACES_PER_SESSION: int = 100
     RATE_LIMIT: str = "1000/second"
+    RATE_SYNC_MS: int = 100  # how often each worker shares its rate counts through Redis
     LOG_LEVEL: str = "INFO"
     WRITE_REPLICAS: int = 0  # replicas each write waits for (WAIT); 0: none
     WRITE_REPLICAS_TIMEOUT_MS: int = 50
@@ -59,6 +60,7 @@ _LIMITS: dict[str, tuple[int, int]] = {
     "WRITE_REPLICAS": (0, 100),
     "WRITE_REPLICAS_TIMEOUT_MS": (1, 60_000),
     "REQUEST_READ_TIMEOUT_MS": (100, 600_000),
+    "RATE_SYNC_MS": (10, 10_000),
 }
 # How late a server may notice that a WAIT timed out: one tick at its default `hz 10`.
 WAIT_LATENESS_MS = 100

@@ -428,10 +428,11 @@ def rate_limited_client(redis_url: str, directory: Path) -> tuple[FlaskClient, d
 
 
 def check_rate_limit(client: FlaskClient, headers: dict[str, str]) -> None:
-    """Three requests pass, the fourth is 429 with Retry-After, counted in the store."""
+    """Three requests pass, the fourth is 429 with Retry-After; a sync counts them in the store."""
     for _ in range(3):
         assert client.get("/v1/sessions/s1", headers=headers).status_code == 200
     refused = client.get("/v1/sessions/s1", headers=headers)
     assert refused.status_code == 429, refused.data
     assert refused.json is not None and refused.json["error"] == "rate_limited"
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    client.application.extensions["sessionator"].rate_limiter.sync()  # what the thread does

@@ -1,95 +1,179 @@
-"""The per-key rate limit, with its counters in the service's own Redis.
+"""The per-key rate limit, counted in each worker and shared through Redis in the background.
 
-Counting is the ``limits`` library's sliding-window counter (one script call
-per request; no burst of twice the rate at a window's edge, as a fixed window
-allows). Its keys start with ``<KEY_PREFIX>:limits:``, apart from every
-session's keys, and are named by tenant and key id (a digest prefix), never
-by the key. This and the repository are the only places Redis is called.
-On a Redis Cluster each counter's keys share a hash tag, so they live in one
-slot, as the library's scripts need.
+Counting in Redis on every request cost a round trip and a tenth of a
+request's CPU. Here a request only looks at numbers the worker holds: the
+key's count across every worker as of the last sync, plus what this worker
+admitted since. A background thread syncs every ``RATE_SYNC_MS`` (100 ms),
+the way API gateways share rate counters: it adds what this worker admitted
+to the key's counter for the current window (one pipeline for all keys, one
+round trip), reads the previous window's, and works out the sliding-window
+count as the ``limits`` library's sliding-window counter does (the previous
+window weighted by how much of it still overlaps the last ``W`` seconds).
+
+Accuracy (docs/operations.md#rate-limits): a worker cannot see what the
+others admitted since its last sync, so a key can go over its limit ``L``
+per window ``W`` by what the other ``N - 1`` workers admit within one sync
+interval ``I``: a key sending ``R`` requests a second spread over ``N``
+workers, by at most ``(N - 1) / N * R * I``; never by more than
+``(N - 1) * L`` (every worker admitting a whole window's worth within the
+same interval, from a standstill). It never refuses a key that is under its
+limit, but for the estimate's own rounding.
+
+Counters live under ``<KEY_PREFIX>:rate:`` (tenant, key id, window length
+and window number; never the key), each expiring two windows after it
+starts. Each is one key, so on a Redis Cluster they spread over the slots
+and the pipeline goes to each node that holds some.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-import redis
 from limits import RateLimitItem, parse
-from limits.storage import RedisClusterStorage, RedisStorage, Storage
-from limits.strategies import SlidingWindowCounterRateLimiter
-from redis.cluster import RedisCluster
 
 from app.access.tenants import Caller
-from app.errors import RateLimited
+from app.errors import RateLimited, StoreUnavailable
 from app.store.breaker import StoreGuard
+from app.store.client import StoreClient
+
+log = logging.getLogger(__name__)
+
+Identity = tuple[str, str]  # (tenant, key id)
+
+
+@dataclass
+class KeyCount:
+    """One key's count as this worker knows it."""
+
+    rate: str
+    limit: int
+    window: float  # seconds
+    estimate: float = 0.0  # the sliding-window count over every worker, at the last sync
+    unsynced: int = 0  # admitted by this worker since the last sync
+    seen: float = 0.0  # when this worker last admitted or synced it
+
+    def admit(self) -> bool:
+        """Count one request unless it would take the key over its limit."""
+        if self.estimate + self.unsynced + 1 > self.limit:
+            return False
+        self.unsynced += 1
+        return True
 
 
 class RateLimiter:
-    """Counts each key's requests; refuses the one over its tenant's rate."""
+    """Counts each key's requests in this worker; refuses the one over its tenant's rate."""
 
     def __init__(
         self,
-        client: redis.Redis | RedisCluster,
+        client: StoreClient,
         default: str,
         key_prefix: str,
         guard: StoreGuard | None = None,
+        sync_seconds: float = 0.1,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self._client = client
         self._default = default
+        self._prefix = f"{key_prefix}:rate"
         self._guard = guard or StoreGuard()
+        self._clock = clock
+        self.sync_seconds = sync_seconds
         self._items: dict[str, RateLimitItem] = {}
-        self._strategy = SlidingWindowCounterRateLimiter(_storage(client, f"{key_prefix}:limits"))
+        self._counts: dict[Identity, KeyCount] = {}
+        self._lock = threading.Lock()
+        self._syncer: threading.Thread | None = None
 
     def hit(self, caller: Caller) -> None:
         """Count one request by ``caller``; raise RateLimited when it is one too many."""
         rate = caller.tenant.rate_limit or self._default
         if not rate or caller.key_id is None:
             return
-        item = self._item(rate)
         identity = (caller.tenant.name, caller.key_id)
-        with self._guard.call("rate"):
-            if self._strategy.hit(item, *identity):
-                return
-            reset = self._strategy.get_window_stats(item, *identity).reset_time
-        retry_after = max(1, math.ceil(reset - time.time()))
-        raise RateLimited(caller.tenant.name, rate, retry_after)
+        now = self._clock()
+        with self._lock:
+            count = self._count(identity, rate)
+            count.seen = now
+            admitted = count.admit()
+        self._start_syncing()
+        if not admitted:
+            window_left = count.window - now % count.window
+            raise RateLimited(caller.tenant.name, rate, max(1, math.ceil(window_left)))
+
+    def _count(self, identity: Identity, rate: str) -> KeyCount:
+        count = self._counts.get(identity)
+        if count is None or count.rate != rate:  # new, or its tenant's rate changed
+            item = self._item(rate)
+            count = KeyCount(rate, item.amount, float(item.get_expiry()))
+            self._counts[identity] = count
+        return count
 
     def _item(self, rate: str) -> RateLimitItem:
         if rate not in self._items:
             self._items[rate] = parse(rate)
         return self._items[rate]
 
+    def _start_syncing(self) -> None:
+        """Start the sync thread on first use (in the worker, after gunicorn forked it)."""
+        if self._syncer is None:
+            with self._lock:
+                if self._syncer is None:
+                    self._syncer = threading.Thread(
+                        target=self._sync_forever, name="rate-sync", daemon=True
+                    )
+                    self._syncer.start()
 
-def _storage(client: redis.Redis | RedisCluster, key_prefix: str) -> RedisStorage:
-    """The library's Redis storage, on the service's own connections.
+    def _sync_forever(self) -> None:
+        while True:
+            time.sleep(self.sync_seconds)
+            try:
+                self.sync()
+            except StoreUnavailable:
+                pass  # counted on locally; the next sync adds what was missed
+            except Exception:  # the thread must outlive any one failure
+                log.exception("Rate counters could not be synced; retrying")
 
-    One server, or a Sentinel-watched primary, has one connection pool to
-    share; a cluster client has one per node, so the cluster storage is given
-    the client itself.
-    """
-    if isinstance(client, RedisCluster):
-        return _ClusterStorage(client, key_prefix)
-    return RedisStorage(
-        "redis://",  # only names the flavour: the connections are the service's own
-        connection_pool=client.connection_pool,
-        key_prefix=key_prefix,
-        wrap_exceptions=False,
-    )
+    def sync(self) -> None:
+        """Add what this worker admitted to the shared counters, and read them back."""
+        now = self._clock()
+        with self._lock:
+            self._forget_idle(now)
+            batch = [(identity, count, count.unsynced) for identity, count in self._counts.items()]
+        if not batch:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for identity, count, taken in batch:
+            current, previous = self._window_keys(identity, count.window, now)
+            pipe.incrby(current, taken)
+            pipe.pexpire(current, int(count.window * 2000))
+            pipe.get(previous)
+        with self._guard.call("rate_sync"):
+            replies = pipe.execute()
+        self._take_in(batch, replies, now)
 
+    def _take_in(
+        self, batch: list[tuple[Identity, KeyCount, int]], replies: list[object], now: float
+    ) -> None:
+        with self._lock:
+            for n, (_, count, taken) in enumerate(batch):
+                current, previous = replies[3 * n], replies[3 * n + 2]
+                overlap = 1.0 - (now % count.window) / count.window
+                count.estimate = int(previous or 0) * overlap + int(current)  # type: ignore[call-overload]
+                count.unsynced -= taken
 
-class _ClusterStorage(RedisClusterStorage):
-    """The library's cluster storage on our cluster client, rather than one it builds.
+    def _window_keys(self, identity: Identity, window: float, now: float) -> tuple[str, str]:
+        number = int(now // window)
+        base = f"{self._prefix}:{identity[0]}:{identity[1]}:{window:g}"
+        return f"{base}:{number}", f"{base}:{number - 1}"
 
-    Built from a URL, RedisClusterStorage would open a second client per
-    worker, with redis-py's default retry (ten attempts with back-off) and
-    errors that are not ``RedisError``; ours has the service's timeouts, retry
-    and errors. What its constructor sets, bar that client, is set here.
-    """
-
-    def __init__(self, client: RedisCluster, key_prefix: str) -> None:
-        Storage.__init__(self, wrap_exceptions=False)
-        self.key_prefix = key_prefix
-        self.target_server = "redis"
-        self.dependency = self.dependencies["redis"].module
-        self.storage = client
-        self.initialize_storage("redis+cluster://")
+    def _forget_idle(self, now: float) -> None:
+        """Drop keys not seen for two windows with nothing left to add (a bounded table)."""
+        idle = [
+            i for i, c in self._counts.items() if not c.unsynced and now - c.seen > 2 * c.window
+        ]
+        for identity in idle:
+            del self._counts[identity]

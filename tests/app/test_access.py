@@ -277,7 +277,7 @@ def test_over_the_rate_limit_is_429_with_retry_after(
     client = make_client(RATE_LIMIT="1000/second")  # the tenant's own 3/minute wins
     for _ in range(3):
         assert client.get("/v1/sessions/s1", headers=as_key(LIMITED_KEY)).status_code == 200
-    before = {k for k in store.keys("*") if not k.startswith(b"sessionator:limits:")}
+    before = {k for k in store.keys("*") if not k.startswith(b"sessionator:rate:")}
     response = put(client, "/v1/sessions/s1/team.a.v1", {"v": 1}, key=LIMITED_KEY)
     assert response.status_code == 429
     retry_after = int(response.headers["Retry-After"])
@@ -288,14 +288,18 @@ def test_over_the_rate_limit_is_429_with_retry_after(
         f"retry after {retry_after} s.",
         "details": {"limit": "rate_limit", "value": "3/minute"},
     }
-    assert {k for k in store.keys("*") if not k.startswith(b"sessionator:limits:")} == before
+    assert {k for k in store.keys("*") if not k.startswith(b"sessionator:rate:")} == before
     # Counted per key: another tenant's key is not limited, and counters hold no key.
     assert client.get("/v1/sessions/s1", headers=as_key(TEAM_KEY)).status_code == 200
-    counters = sorted(k.decode() for k in store.keys("sessionator:limits:*"))
-    assert [re.sub(r"/[0-9a-f]{12}/", "/<key id>/", k) for k in counters] == [
-        "sessionator:limits:{LIMITER/limited/<key id>/3/1/minute}",
-        "sessionator:limits:{LIMITER/team/<key id>/1000/1/second}",
+    client.application.extensions["sessionator"].rate_limiter.sync()  # what the thread does
+    counters = sorted(k.decode() for k in store.keys("sessionator:rate:*"))
+    assert [
+        re.sub(r":[0-9a-f]{12}:", ":<key id>:", re.sub(r":\d+$", ":<n>", k)) for k in counters
+    ] == [
+        "sessionator:rate:limited:<key id>:60:<n>",
+        "sessionator:rate:team:<key id>:1:<n>",
     ]
+    assert [int(store.get(k)) for k in counters] == [3, 1]  # admitted requests, not refused ones
     assert all(store.pttl(k) > 0 for k in counters)
 
 

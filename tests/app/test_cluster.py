@@ -104,7 +104,7 @@ def test_rate_limit_is_429_on_a_cluster(empty_cluster: Cluster, tmp_path: Path) 
     client, headers = rate_limited_client(empty_cluster.url, tmp_path)
     check_rate_limit(client, headers)
     counters = [k for keys in keys_by_node(empty_cluster).values() for k in keys]
-    assert counters and all(key.startswith(b"sessionator:limits:") for key in counters)
+    assert counters and all(key.startswith(b"sessionator:rate:limited:") for key in counters)
 
 
 def test_write_replicas_waits_on_the_sessions_own_primary(empty_cluster: Cluster) -> None:

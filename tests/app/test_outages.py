@@ -215,16 +215,20 @@ def test_a_store_that_comes_back_refusing_writes_does_not_wedge_the_workers(
     fault: str, tmp_path: Path
 ) -> None:
     """The issue's steps: the store dies (the breaker opens), comes back as a read-only replica
-    (or full), is probed through the rate counter, then is healed: serving resumes within 1 s.
+    (or full), is probed by a write, then is healed: serving resumes within 1 s.
 
-    Before the fix, the probe's READONLY (or OOM) left the breaker waiting for a probe that
-    never reported, and every request answered 503 until the workers restarted.
+    Before the fix, the probe's READONLY (or OOM), met by the rate counter, left the breaker
+    waiting for a probe that never reported, and every request answered 503 until the
+    workers restarted. (Rate counting has since left the request path; writes meet the
+    fault now, and reads are served by the read-only replica.)
     """
     server = faulty_server(tmp_path / "valkey")
     faults = Faults(server)
     key = generate_key()
     tenants = tmp_path / "tenants.yaml"
-    tenants.write_text(f'tenants:\n  ops:\n    keys: ["{key_digest(key)}"]\n    read: ["*"]\n')
+    tenants.write_text(
+        f'tenants:\n  ops:\n    keys: ["{key_digest(key)}"]\n    read: ["*"]\n    write: ["*"]\n'
+    )
     env = {
         "REDIS_URL": f"redis://127.0.0.1:{server.port}",
         "SCHEMA_DIR": str(SCHEMA_DIR),
@@ -232,21 +236,25 @@ def test_a_store_that_comes_back_refusing_writes_does_not_wedge_the_workers(
     }
     process, port = start_gunicorn(env, log=tmp_path / "gunicorn.log")
     http = HttpClient(f"http://127.0.0.1:{port}", timeout=5)
-    headers = {"Authorization": f"Bearer {key}"}
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def write() -> int:
+        return http.request("PUT", "/v1/sessions/s/ns", b'{"v": 1}', headers).status
+
     try:
-        assert http.get("/v1/sessions/s", headers).status == 200
+        assert write() == 200
         server.stop()
-        assert {http.get("/v1/sessions/s", headers).status for _ in range(8)} == {503}
+        assert {write() for _ in range(8)} == {503}
         server.start()
         server.wait_ready()
         getattr(faults, fault)()
         time.sleep(0.7)  # past the cool-off: the next requests probe, and meet the fault
-        assert {http.get("/v1/sessions/s", headers).status for _ in range(8)} == {503}
+        assert {write() for _ in range(8)} == {503}
         faults.clear()
         healed = time.monotonic()
         statuses = []
         while time.monotonic() - healed < 3:
-            statuses.append((time.monotonic() - healed, http.get("/v1/sessions/s", headers).status))
+            statuses.append((time.monotonic() - healed, write()))
     finally:
         stop_process(process)
         server.stop()

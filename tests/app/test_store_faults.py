@@ -3,10 +3,10 @@
 The breaker lets one call through to find out whether the store is back.
 Once, a probe that met an error Redis answered (READONLY, through the rate
 counter) was never resolved, and every request of that worker answered 503
-until a restart. Here each kind of fault meets the probe, in the rate
-counter (the first Redis call of a request with a key) and in the repository
-(the first call of an open service), on a real Valkey; then the fault is
-cleared and the service must serve again within a second.
+until a restart. Here each kind of fault meets the probe, made by a request
+(the repository's call) and by the rate counters' background sync, on a real
+Valkey; then the fault is cleared and the service must serve again within a
+second.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.access.tenants import generate_key, key_digest
+from app.errors import StoreUnavailable
 from app.services import Services
 from app.store.breaker import Outcome
 from tests.conftest import SCHEMA_DIR
@@ -93,6 +94,8 @@ def make_app(port: int, tmp_path: Path, with_keys: bool) -> Flask:
         config |= {"TENANTS_FILE": str(tenants), "TENANTS_POLL_MS": 0}
     app = create_app(config)
     services(app).repository.guard.breaker.cool_off = COOL_OFF
+    if with_keys:  # the test syncs the rate counters itself, as the probe
+        services(app).rate_limiter.sync_seconds = 3600  # type: ignore[union-attr]
     return app
 
 
@@ -117,8 +120,8 @@ def seconds_until_served(client: FlaskClient) -> float:
 def break_the_call(app: Flask, with_keys: bool) -> Callable[[], None]:
     """Make the probe's Redis call raise a Python error once (a bug inside the call)."""
     if with_keys:
-        target: Any = services(app).rate_limiter._strategy  # type: ignore[union-attr]
-        attribute = "hit"
+        target: Any = services(app).rate_limiter._client  # type: ignore[union-attr]
+        attribute = "pipeline"
     else:
         target, attribute = services(app).repository, "_write"
     original = getattr(target, attribute)
@@ -131,9 +134,7 @@ def break_the_call(app: Flask, with_keys: bool) -> Callable[[], None]:
     return lambda: setattr(target, attribute, original)
 
 
-@pytest.mark.parametrize(
-    "with_keys", [True, False], ids=["probe_in_rate_counter", "probe_in_repository"]
-)
+@pytest.mark.parametrize("with_keys", [True, False], ids=["probe_by_rate_sync", "probe_by_request"])
 @pytest.mark.parametrize("fault", sorted(PROBE_ANSWERS))
 def test_a_probe_that_meets_any_fault_is_resolved_and_service_heals(
     fault: str,
@@ -150,16 +151,35 @@ def test_a_probe_that_meets_any_fault_is_resolved_and_service_heals(
     assert put(client).status_code == 503  # open: fails fast, no probe yet
     undo = apply(fault, faults, proxy, app, with_keys)
     time.sleep(COOL_OFF * 1.2)
-    probed = put(client, 2)
-    assert probed.status_code in PROBE_ANSWERS[fault], probed.get_data(as_text=True)
-    if probed.status_code == 200:
-        assert probed.get_json()["n"] == 2
+    if with_keys:
+        sync_as_probe(app, fault)
     else:
-        assert set(probed.get_json()) >= {"error", "message"}
+        probed = put(client, 2)
+        assert probed.status_code in PROBE_ANSWERS[fault], probed.get_data(as_text=True)
+        if probed.status_code == 200:
+            assert probed.get_json()["n"] == 2
+        else:
+            assert set(probed.get_json()) >= {"error", "message"}
     undo()
     faults.clear()
     seconds_until_served(client)
     assert put(client, 3).get_json()["n"] == 3
+
+
+def sync_as_probe(app: Flask, fault: str) -> None:
+    """Sync the rate counters as the breaker's probe: it succeeds or fails as the fault says."""
+    limiter = services(app).rate_limiter
+    assert limiter is not None
+    expected: type[Exception] | None = None
+    if PROBE_ANSWERS[fault] == UNAVAILABLE:
+        expected = StoreUnavailable
+    elif fault == "python_error":
+        expected = RuntimeError
+    if expected is None:
+        limiter.sync()
+    else:
+        with pytest.raises(expected):
+            limiter.sync()
 
 
 def apply(
