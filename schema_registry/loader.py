@@ -9,7 +9,7 @@ start-up that must stop on any problem.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from schema_registry.compiler import CompiledSchema
 from schema_registry.definition import MAX_NAME_LENGTH, SCHEMA_NAME, is_valid_schema_name
 from schema_registry.errors import SchemaLoadError, SchemaProblem
 from schema_registry.modes import BACKWARD
-from schema_registry.reading import read_schema, schema_name_of
+from schema_registry.reading import read_bytes, read_schema, schema_name_of
 from schema_registry.registry import Registry
 from schema_registry.resolution import build_registry, sort_problems
 from schema_registry.sources import (
@@ -38,6 +38,7 @@ __all__ = [
     "load_directory",
     "load_registry",
     "load_schema_file",
+    "load_texts",
     "read_schema_file",
     "schema_files",
     "schema_name_of",
@@ -110,6 +111,19 @@ def check_paths(
         now=datetime.now(UTC),
     )
     return sort_problems(registry.problems)
+
+
+def load_texts(texts: Mapping[str, str], origin: str) -> Registry:
+    """Load schemas given as text (name -> YAML), each reported as ``<origin>/<name>``.
+
+    For versions read from elsewhere than files, such as those a running
+    service has in force (``GET /v1/schemas/<name>``). Never raises.
+    """
+    read = [
+        read_bytes(text.encode(), file=f"{origin}/{name}", name=name, source=f"{origin}/{name}")
+        for name, text in sorted(texts.items())
+    ]
+    return build_registry(read, [], previous=None, now=datetime.now(UTC))
 
 
 def read_schema_file(
