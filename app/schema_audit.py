@@ -1,10 +1,10 @@
-"""An audit of the stored documents of one namespace against its schema in force.
+"""An audit of the stored documents of one namespace against a version of its schema.
 
 The documents come from `SessionRepository.scan_namespace`; this module only
 counts them: how many there are per ``_schemaVersion`` (the digest of the
 schema version that accepted each, absent for documents written while the
-namespace had no schema), how many fail the version in force, and which
-sessions hold a few of those.
+namespace had no schema), how many fail the version checked (the one in
+force, or one proposed), and which sessions hold a few of those.
 """
 
 from __future__ import annotations
@@ -54,13 +54,13 @@ class Audit:
         """The report, for an operator's terminal."""
         schema = self.schema
         lines = [
-            f"{self.namespace}: {self.documents} documents, {self.failing} failing the version"
-            f" in force ({schema.digest}, from {schema.source})",
+            f"{self.namespace}, checked against {schema.digest} ({schema.source})",
+            f"documents: {self.documents}, failing: {self.failing}",
             "documents per _schemaVersion:",
         ]
         width = max((len(str(count)) for count in self.by_version.values()), default=1)
         for version, count in sorted(self.by_version.items(), key=lambda item: (-item[1], item[0])):
-            mark = "  (in force)" if version == schema.digest else ""
+            mark = "  (this version)" if version == schema.digest else ""
             lines.append(f"  {count:>{width}}  {version}{mark}")
         if self.examples:
             lines.append(f"failing documents (first {len(self.examples)} of {self.failing}):")

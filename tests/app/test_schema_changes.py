@@ -216,10 +216,10 @@ def test_audit_against_the_version_in_force_at_the_service(
     )  # fmt: skip
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        f"{name}: 2 documents, 0 failing the version in force ({digest(USER_WIDER)}, from"
-        f" {service.url}/v1/schemas/{name})",
+        f"{name}, checked against {digest(USER_WIDER)} ({service.url}/v1/schemas/{name})",
+        "documents: 2, failing: 0",
         "documents per _schemaVersion:",
-        f"  2  {digest(USER_WIDER)}  (in force)",
+        f"  2  {digest(USER_WIDER)}  (this version)",
     ]
 
 

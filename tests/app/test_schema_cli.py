@@ -121,8 +121,8 @@ def test_audit_counts_documents_per_version_and_lists_failing_sessions(
     )
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        f"team.user.v1: 4 documents, 2 failing the version in force ({digest(USER)}, from"
-        f" {stored}/team.user.v1.yaml)",
+        f"team.user.v1, checked against {digest(USER)} ({stored}/team.user.v1.yaml)",
+        "documents: 4, failing: 2",
         "documents per _schemaVersion:",
         f"  3  {digest(USER_WIDER)}",
         "  1  (none)",
@@ -133,7 +133,7 @@ def test_audit_counts_documents_per_version_and_lists_failing_sessions(
     assert result.stderr.startswith("walked the store in ")
 
 
-def test_audit_exits_0_when_every_document_passes_and_marks_the_version_in_force(
+def test_audit_exits_0_when_every_document_passes_and_marks_the_version_checked(
     stored: Path, redis_url: str
 ) -> None:
     (stored / "team.user.v1.yaml").write_text(USER_WIDER)
@@ -143,10 +143,10 @@ def test_audit_exits_0_when_every_document_passes_and_marks_the_version_in_force
     )  # fmt: skip
     assert result.returncode == 0
     assert result.stdout.splitlines() == [
-        f"team.user.v1: 4 documents, 0 failing the version in force ({digest(USER_WIDER)}, from"
-        f" {stored}/team.user.v1.yaml)",
+        f"team.user.v1, checked against {digest(USER_WIDER)} ({stored}/team.user.v1.yaml)",
+        "documents: 4, failing: 0",
         "documents per _schemaVersion:",
-        f"  3  {digest(USER_WIDER)}  (in force)",
+        f"  3  {digest(USER_WIDER)}  (this version)",
         "  1  (none)",
     ]
 
