@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.config import ConfigError, load_config
+from app.config import Config, ConfigError, load_config
 from app.errors import StoreUnavailable
 from app.schema_audit import Audit
 from app.schema_remote import RemoteSchemasError, is_service_url, schemas_in_force
-from app.store.client import redis_client
+from app.store.client import StoreClient, redis_client
 from app.store.keys import KeySpace
 from app.store.repository import SessionRepository
 from schema_registry import Registry, check_paths, load_registry, parse_schema_dirs
@@ -108,11 +108,18 @@ def audit_namespace(name: str, where: str | None, rate: int, batch: int, shown: 
     schema = registry.get(name)
     if schema is None:
         raise CannotRun(f"no version of schema {name!r} is in force in {where or _schema_dirs()}")
-    repository = _repository()
+    config = _store_config()
     audit = Audit(name, schema, shown=shown)
     started = time.monotonic()
-    for session_id, stored in repository.scan_namespace(name, batch=batch, keys_per_second=rate):
-        audit.add(session_id, stored)
+    client = _store_client(config.REDIS_URL, config.REDIS_TIMEOUT_MS)
+    try:
+        repository = SessionRepository(client, KeySpace(config.KEY_PREFIX))
+        for session_id, stored in repository.scan_namespace(
+            name, batch=batch, keys_per_second=rate
+        ):
+            audit.add(session_id, stored)
+    finally:
+        client.close()
     for line in audit.lines():
         print(line)
     print(f"walked the store in {time.monotonic() - started:.1f} s", file=sys.stderr)
@@ -129,20 +136,22 @@ def _registry(where: str) -> Registry:
     return load_registry(parse_schema_dirs(where), entry_points=False)
 
 
-def _repository() -> SessionRepository:
-    """The repository of the store that REDIS_URL names, with a timeout fit for SCAN."""
+def _store_config() -> Config:
+    """The configuration, which must name the store to audit."""
     if not os.environ.get("REDIS_URL"):
         raise CannotRun(
             "REDIS_URL is not set: point it at the store to audit (for `make run`'s "
             "embedded store: REDIS_URL=unix://$PWD/var/valkey.sock)."
         )
-    config = load_config()
-    timeout = max(config.REDIS_TIMEOUT_MS, AUDIT_TIMEOUT_MS)
+    return load_config()
+
+
+def _store_client(url: str, timeout_ms: int) -> StoreClient:
+    """A client of the store, with a timeout fit for SCAN; close it after use."""
     try:
-        client = redis_client(config.REDIS_URL, timeout)
+        return redis_client(url, max(timeout_ms, AUDIT_TIMEOUT_MS))
     except Exception as error:  # a cluster client reads the slot map as it is made
         raise CannotRun(f"cannot reach the store: {error}") from error
-    return SessionRepository(client, KeySpace(config.KEY_PREFIX))
 
 
 def _schema_dirs() -> list[str]:

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +21,8 @@ import pytest
 from app import create_app
 from app.access.tenants import generate_key, key_digest
 from app.store.embedded import EmbeddedStore
-from tests.conftest import REPO, start_gunicorn, stop_process
+from tests.clirun import sessionator
+from tests.conftest import start_gunicorn, stop_process
 from tests.httpclient import HttpClient, Reply
 
 pytestmark = pytest.mark.gunicorn
@@ -159,18 +157,6 @@ def test_compatibility_none_applies_a_breaking_edit(service: Service) -> None:
     service.settle(lambda: service.put(name, {"name": "A"}).status == 422)
     body = service.schema(name)
     assert (body["status"], body["inForce"], body["problems"]) == ("ok", digest(opted_out), [])
-
-
-def sessionator(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "SESSIONATOR_KEY")}
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=REPO,
-        env={**environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_check_against_the_running_service_reads_its_versions_in_force(

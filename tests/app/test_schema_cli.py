@@ -1,7 +1,8 @@
 """``sessionator schemas check --against`` and ``sessionator schemas audit``, run as commands.
 
 The linter against a directory here; against a running service (its URL)
-in test_schema_changes.py. The audit walks the private Valkey, filled
+in test_schema_changes.py. One test runs the console script in a subprocess,
+the others run it in-process (tests/clirun.py). The audit walks the private Valkey, filled
 through the service itself so that documents carry the stamps it sets.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from tests.clirun import CLEARED, sessionator
 from tests.conftest import REPO
 
 USER = "type: object\nproperties:\n  name: {type: string, min: 1}\n"
@@ -25,12 +27,13 @@ USER_WIDER = "type: object\nproperties:\n  name: {type: string}\n"
 ADVICE = "publish it as team.user.v2 instead, or opt out with 'compatibility: none'"
 
 
-def sessionator(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "SCHEMA_DIR")}
+def console_script(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real command, in a subprocess, with none of this run's store or schema settings."""
+    environ = {k: v for k, v in os.environ.items() if k not in CLEARED}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         cwd=REPO,
-        env={**environ, **env},
+        env=environ,
         capture_output=True,
         text=True,
         timeout=60,
@@ -54,7 +57,7 @@ def test_check_against_a_directory_prints_each_breaking_change_and_exits_1(
 ) -> None:
     old = schema_dir(tmp_path / "old", team__user__v1=USER)
     new = schema_dir(tmp_path / "new", team__user__v1=USER_STRICTER, team__new__v1=USER)
-    result = sessionator("schemas", "check", str(new), "--against", str(old))
+    result = console_script("schemas", "check", str(new), "--against", str(old))
     assert result.returncode == 1
     assert result.stdout == (
         f"{new}/team.user.v1.yaml:3: properties.name.min: breaking change: min raised from 1 to"
