@@ -129,8 +129,9 @@ def test_an_edit_of_a_referenced_schema_is_judged_for_the_schemas_using_it(
     assert second.problems == (
         breaking(project, 3, "properties.owner.type", "team.project.v1", what),
     )
-    in_force = second.get("team.project.v1")
+    in_force, user_now = second.get("team.project.v1"), second.get("team.user.v1")
     assert in_force is not None and in_force.accepts({"owner": {"name": "A"}})
+    assert user_now is not None and not user_now.accepts({"name": "A"})  # what owners now fail
 
 
 def test_a_refused_referenced_schema_leaves_its_users_on_its_version_in_force(
@@ -162,6 +163,11 @@ def test_a_reference_to_another_schema_is_compared_through_both(tmp_path: Path) 
     assert second.problems == (
         breaking(project, 3, "properties.owner.type", "team.project.v1", what),
     )
+    stored = {"owner": {"name": "Ada"}}  # valid under the version in force, not under v2
+    user_v2 = second.get("team.user.v2")
+    in_force = second.get("team.project.v1")
+    assert in_force is not None and in_force.accepts(stored)
+    assert user_v2 is not None and not user_v2.accepts(stored["owner"])
 
 
 def test_an_inline_object_may_become_a_reference_to_the_same_shape(tmp_path: Path) -> None:
