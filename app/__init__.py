@@ -66,7 +66,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _build_services(config: Config, client: StoreClient, counted: metrics.Metrics) -> Services:
-    schemas = SchemaHolder(parse_schema_dirs(config.SCHEMA_DIR), on_load=counted.observe_schemas)
+    schemas = SchemaHolder(
+        parse_schema_dirs(config.SCHEMA_DIR),
+        on_load=counted.observe_schemas,
+        compatibility=config.SCHEMA_COMPATIBILITY,
+    )
     if config.SCHEMA_POLL_MS:
         Watcher("schemas", schemas, config.SCHEMA_POLL_MS / 1000).start()
     lifetime = Lifetime(config.SESSION_TTL, config.SESSION_MAX_AGE)

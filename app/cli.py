@@ -1,4 +1,4 @@
-"""The sessionator command: run the service, check schema files, make API keys."""
+"""The sessionator command: run the service, check schemas and audit data, make API keys."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from app import schema_cli
 from app.access.tenants import TenantsFileError, generate_key, key_digest, load_tenants
 from app.config import ConfigError, load_config
 from app.store.embedded import EmbeddedStore, EmbeddedStoreError, exit_with_parent
-from schema_registry import check_paths, parse_schema_dirs
 
 PLACEHOLDER_URL = "unix:///embedded-store-starts-later"
 
@@ -31,12 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         help="where the embedded store keeps its socket, log and data (default var/)",
     )
     run.add_argument("gunicorn_args", nargs=argparse.REMAINDER, help="passed on to gunicorn")
-    schemas = commands.add_parser("schemas", help="work with schema files")
-    schema_commands = schemas.add_subparsers(dest="schemas_command", required=True)
-    check = schema_commands.add_parser(
-        "check", help="print file:line: key: message for every problem; exit 1 if any"
-    )
-    check.add_argument("paths", nargs="*", help="schema directories or files (default: SCHEMA_DIR)")
+    schema_cli.add_commands(commands)
     keys = commands.add_parser("keys", help="make API keys for the tenants file")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     create = key_commands.add_parser(
@@ -47,8 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keys":
         return create_key(args.tenant)
     if args.command == "schemas":
-        default = parse_schema_dirs(os.environ.get("SCHEMA_DIR", "schemas"))
-        return check_schemas(args.paths or default)
+        return schema_cli.run(args)
     if os.environ.get("SESSIONATOR_EXIT_WITH_PARENT") == "1":
         exit_with_parent()  # `make run` killed by a script takes the service down too
     return run_service(Path(args.var_dir), args.gunicorn_args)
@@ -74,16 +68,6 @@ def run_service(var_dir: Path, gunicorn_args: list[str]) -> int:
     finally:
         if store is not None:
             store.stop()
-
-
-def check_schemas(paths: list[str]) -> int:
-    """The schema linter: one ``file:line: key: message`` line per problem."""
-    problems = check_paths(paths)
-    for problem in problems:
-        print(problem)
-    count = len(problems)
-    print(f"{count} problem{'s' if count != 1 else ''} in {', '.join(paths)}", file=sys.stderr)
-    return 1 if problems else 0
 
 
 def create_key(tenant: str) -> int:

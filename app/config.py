@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from app.access.tenants import rate_limit_problem
 from app.store.client import CLUSTER_SCHEME, SENTINEL_SCHEME, parse_seeds
+from schema_registry.modes import COMPATIBILITY_MODES
 
 REDIS_SCHEMES = ("redis", "rediss", "unix", CLUSTER_SCHEME, SENTINEL_SCHEME)
 
@@ -29,6 +30,7 @@ class Config:
     REDIS_URL: str = ""
     SCHEMA_DIR: str = "schemas"
     SCHEMA_POLL_MS: int = 1000
+    SCHEMA_COMPATIBILITY: str = "backward"  # "none": reloads apply breaking edits too
     SESSION_TTL: int = 86_400
     SESSION_MAX_AGE: int = 0
     MAX_BODY_BYTES: int = 64 * 1024
@@ -99,6 +101,11 @@ def _validated(values: dict[str, Any]) -> Config:
     if config.EMBEDDED_STORE_FSYNC not in FSYNC_POLICIES:
         raise ConfigError(
             f"EMBEDDED_STORE_FSYNC must be everysec or always, got {config.EMBEDDED_STORE_FSYNC!r}."
+        )
+    if config.SCHEMA_COMPATIBILITY not in COMPATIBILITY_MODES:
+        raise ConfigError(
+            f"SCHEMA_COMPATIBILITY must be {' or '.join(COMPATIBILITY_MODES)}, "
+            f"got {config.SCHEMA_COMPATIBILITY!r}."
         )
     if config.LOG_LEVEL not in LOG_LEVELS:
         raise ConfigError(

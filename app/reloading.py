@@ -7,7 +7,9 @@ schema directories' fingerprint (file names, sizes and modification times:
 one ``stat`` per file, no reading) and, when it changes, loads a complete new
 registry and swaps it in with one assignment. Loading never raises: a file
 that fails keeps its last good version in force (``stale``) or, if it never
-loaded, refuses writes to its namespace (``broken``).
+loaded, refuses writes to its namespace (``broken``). So does a breaking
+in-place edit, unless ``compatibility`` is ``"none"`` or the file opts out
+(see `schema_registry.compatibility`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from schema_registry import Registry, fingerprint, load_registry
+from schema_registry.modes import BACKWARD
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ class SchemaHolder:
 
     ``on_load``, if given, is told of every registry loaded: the first with
     ``False``, each reload with ``True`` (the metrics count them).
+    ``compatibility`` is ``SCHEMA_COMPATIBILITY``: ``"backward"`` refuses
+    breaking edits of schemas in force, ``"none"`` applies them.
     """
 
     def __init__(
@@ -41,9 +46,11 @@ class SchemaHolder:
         directories: Sequence[str],
         entry_points: bool = True,
         on_load: Callable[[Registry, bool], None] | None = None,
+        compatibility: str = BACKWARD,
     ) -> None:
         self.directories = list(directories)
         self.entry_points = entry_points
+        self.compatibility = compatibility
         self._on_load = on_load
         self._fingerprint: Any = fingerprint(self.directories)
         self.registry: Registry = self._load(None)
@@ -59,7 +66,10 @@ class SchemaHolder:
 
     def _load(self, previous: Registry | None) -> Registry:
         registry = load_registry(
-            self.directories, entry_points=self.entry_points, previous=previous
+            self.directories,
+            entry_points=self.entry_points,
+            previous=previous,
+            compatibility=self.compatibility,
         )
         for problem in registry.problems:
             log.error("Schema problem: %s", problem)

@@ -21,6 +21,7 @@ from schema_registry.loader import (
     load_directory,
     load_registry,
     load_schema_file,
+    load_texts,
     read_schema_file,
 )
 from schema_registry.registry import Registry, SchemaEntry
@@ -40,6 +41,7 @@ __all__ = [
     "load_directory",
     "load_registry",
     "load_schema_file",
+    "load_texts",
     "parse_schema_dirs",
     "read_schema_file",
     "to_json_schema",

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from schema_registry.errors import SchemaProblem
+from schema_registry.modes import compatibility_problem
 from schema_registry.sizes import max_bytes_problem
 from schema_registry.ttl import ttl_problem
 from schema_registry.yamlsource import KeyPath, dotted
@@ -32,6 +33,7 @@ MAX_NAME_LENGTH = 128
 #: The keys only a schema's top level may have, each with the function that says what is
 #: wrong with its value: they are about the namespace, not about the document's shape.
 NAMESPACE_KEYS: dict[str, Callable[[Any], str | None]] = {
+    "compatibility": compatibility_problem,
     "maxBytes": max_bytes_problem,
     "ttl": ttl_problem,
 }
@@ -97,7 +99,7 @@ def check_definition(
 
 
 def _check_namespace_keys(definition: Mapping[Any, Any], place: Place) -> list[SchemaProblem]:
-    """The top-level ``ttl`` and ``maxBytes`` keys, if present (they exist only there)."""
+    """The top-level ``ttl``, ``maxBytes`` and ``compatibility`` keys, if present (only there)."""
     problems: list[SchemaProblem] = []
     for key, problem_of in NAMESPACE_KEYS.items():
         problem = problem_of(definition[key]) if key in definition else None

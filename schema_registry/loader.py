@@ -9,7 +9,7 @@ start-up that must stop on any problem.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ from typing import Any
 from schema_registry.compiler import CompiledSchema
 from schema_registry.definition import MAX_NAME_LENGTH, SCHEMA_NAME, is_valid_schema_name
 from schema_registry.errors import SchemaLoadError, SchemaProblem
-from schema_registry.reading import read_schema, schema_name_of
+from schema_registry.modes import BACKWARD
+from schema_registry.reading import read_bytes, read_schema, schema_name_of
 from schema_registry.registry import Registry
 from schema_registry.resolution import build_registry, sort_problems
 from schema_registry.sources import (
@@ -37,6 +38,7 @@ __all__ = [
     "load_directory",
     "load_registry",
     "load_schema_file",
+    "load_texts",
     "read_schema_file",
     "schema_files",
     "schema_name_of",
@@ -49,13 +51,16 @@ def load_registry(
     entry_points: bool = True,
     previous: Registry | None = None,
     now: datetime | None = None,
+    compatibility: str = BACKWARD,
 ) -> Registry:
     """Load every schema of ``directories`` (and of installed packages) into a registry.
 
     Never raises for a schema problem: each is in ``registry.problems`` and
     in its entry. With ``previous``, a schema that fails now keeps its last
-    good version in force (``stale``); a name that never loaded is
-    ``broken``; a file that is gone is gone from the registry.
+    good version in force (``stale``); so does one whose edit is breaking,
+    unless ``compatibility`` is ``"none"`` (see `schema_registry.compatibility`);
+    a name that never loaded is ``broken``; a file that is gone is gone from
+    the registry.
     """
     files, problems = directory_sources(directories)
     if entry_points:
@@ -64,7 +69,7 @@ def load_registry(
         problems += found
     read = [read_schema(file) for file in _distinct(files)]
     when = now or datetime.now(UTC)
-    return build_registry(read, problems, previous=previous, now=when)
+    return build_registry(read, problems, previous=previous, now=when, compatibility=compatibility)
 
 
 def load_directory(path: str | os.PathLike[str]) -> Registry:
@@ -79,11 +84,15 @@ def load_directory(path: str | os.PathLike[str]) -> Registry:
     return registry
 
 
-def check_paths(paths: Sequence[str | os.PathLike[str]]) -> list[SchemaProblem]:
+def check_paths(
+    paths: Sequence[str | os.PathLike[str]], *, against: Registry | None = None
+) -> list[SchemaProblem]:
     """Every problem of the schema files at ``paths`` (directories or files), by file and line.
 
     The files are checked together, as one registry: references between
-    them resolve, and a name defined twice is a problem.
+    them resolve, and a name defined twice is a problem. With ``against``
+    (the schemas in force now), every breaking change from them is a
+    problem too, exactly as a hot reload would refuse it.
     """
     files: list[SchemaFile] = []
     problems: list[SchemaProblem] = []
@@ -98,10 +107,23 @@ def check_paths(paths: Sequence[str | os.PathLike[str]]) -> list[SchemaProblem]:
     registry = build_registry(
         [read_schema(file) for file in _distinct(files)],
         problems,
-        previous=None,
+        previous=against,
         now=datetime.now(UTC),
     )
     return sort_problems(registry.problems)
+
+
+def load_texts(texts: Mapping[str, str], origin: str) -> Registry:
+    """Load schemas given as text (name -> YAML), each reported as ``<origin>/<name>``.
+
+    For versions read from elsewhere than files, such as those a running
+    service has in force (``GET /v1/schemas/<name>``). Never raises.
+    """
+    read = [
+        read_bytes(text.encode(), file=f"{origin}/{name}", name=name, source=f"{origin}/{name}")
+        for name, text in sorted(texts.items())
+    ]
+    return build_registry(read, [], previous=None, now=datetime.now(UTC))
 
 
 def read_schema_file(

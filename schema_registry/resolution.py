@@ -6,6 +6,12 @@ only if exactly one file defines it, that file is valid, and everything it
 refers to is in force. Otherwise the name's last good version (from the
 previous registry) stays in force as ``stale``, or, if it never loaded, the
 name is ``broken``: nothing is silently resolved or dropped.
+
+A name that loaded before must also stay *compatible* with its version in
+force (see `schema_registry.compatibility`): an in-place edit that would
+refuse documents the previous version accepted is a problem too, and the
+previous version stays in force, unless the new version says
+``compatibility: none`` or the load is made with ``compatibility="none"``.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from schema_registry.compatibility import Version, compiled_changes
 from schema_registry.compiler import CompiledSchema, compile_schema, referenced_names
 from schema_registry.definition import Place, unknown_reference
 from schema_registry.errors import SchemaLoadError, SchemaProblem
+from schema_registry.modes import BACKWARD, opted_out
 from schema_registry.reading import ReadSchema
 from schema_registry.registry import BROKEN, OK, STALE, Registry, SchemaEntry
 from schema_registry.yamlsource import KeyPath
@@ -29,12 +37,17 @@ def build_registry(
     *,
     previous: Registry | None,
     now: datetime,
+    compatibility: str = BACKWARD,
 ) -> Registry:
-    """Build the registry of ``files``; ``problems`` are those found before (directories...)."""
+    """Build the registry of ``files``; ``problems`` are those found before (directories...).
+
+    With ``compatibility`` ``"backward"``, a breaking edit of a schema in force in
+    ``previous`` is refused; ``"none"`` applies every edit that loads.
+    """
     groups: dict[str, list[ReadSchema]] = {}
     for file in files:
         groups.setdefault(file.name, []).append(file)
-    resolution = _Resolution(groups, previous or Registry.empty())
+    resolution = _Resolution(groups, previous or Registry.empty(), compatibility == BACKWARD)
     entries = [resolution.entry(name, now) for name in sorted(groups)]
     found = [*problems, *(problem for entry in entries for problem in entry.problems)]
     return Registry(entries, sort_problems(found))
@@ -48,9 +61,12 @@ def sort_problems(problems: Iterable[SchemaProblem]) -> list[SchemaProblem]:
 class _Resolution:
     """The state of one load: each name's problems, and its schema in force once decided."""
 
-    def __init__(self, groups: Mapping[str, list[ReadSchema]], previous: Registry) -> None:
+    def __init__(
+        self, groups: Mapping[str, list[ReadSchema]], previous: Registry, checked: bool
+    ) -> None:
         self.groups = groups
         self.previous = previous
+        self.checked = checked  # whether edits must be compatible with the version in force
         self.problems: dict[str, list[SchemaProblem]] = {
             name: self._file_problems(name, group) for name, group in groups.items()
         }
@@ -79,6 +95,8 @@ class _Resolution:
         """Compile ``name`` (after what it refers to), or fall back to its last good version."""
         if name not in self.in_force:
             compiled = self._compile(name)
+            if compiled is not None and not self._compatible(name, compiled):
+                compiled = None
             if compiled is None:
                 before = self.previous.entry(name)
                 compiled = before.schema if before is not None else None
@@ -112,6 +130,25 @@ class _Resolution:
         except SchemaLoadError as exc:  # not expected: the definition was checked
             self.problems[name] += exc.problems
             return None
+
+    def _compatible(self, name: str, compiled: CompiledSchema) -> bool:
+        """Whether ``compiled`` may replace the version in force; records its breaking changes."""
+        before = self.previous.entry(name)
+        old = before.schema if before is not None else None
+        if old is None or not self.checked or opted_out(compiled.definition):
+            return True  # a new name, or opted out
+        if _built_from(old) == _built_from(compiled):
+            return True
+        problems = compiled_changes(old, compiled, self._version)
+        self.problems[name] += problems
+        return not problems
+
+    def _version(self, schema: CompiledSchema) -> Version:
+        """A compiled schema of this load with its file's key lines, for reporting changes."""
+        group = self.groups.get(schema.name)
+        if group and group[0].digest == schema.digest:
+            return Version(schema.name, schema.definition, group[0].file, group[0].lines)
+        return Version(schema.name, schema.definition, schema.source)  # a stale version
 
     def _file_problems(self, name: str, group: Sequence[ReadSchema]) -> list[SchemaProblem]:
         """The problems of a name's files: their own, unknown references, duplicates."""

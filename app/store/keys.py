@@ -10,7 +10,10 @@ session's key or a key the service keeps for itself (those do not start with
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 
 
 @dataclass(frozen=True)
@@ -42,3 +45,17 @@ class KeySpace:
     def document(self, session_id: str, namespace: str) -> str:
         """String key holding one namespace's JSON document."""
         return self.document_prefix(session_id) + namespace
+
+    def documents_of(self, namespace: str) -> str:
+        """A SCAN ``MATCH`` pattern for the document keys of ``namespace`` in every session."""
+        return f"{_glob_literal(self.prefix)}:{{*}}:doc:{_glob_literal(namespace)}"
+
+    def session_of_document(self, key: str) -> str:
+        """The session id in a document key: what its hash tag holds."""
+        start = len(self.prefix) + 2  # past "<prefix>:{"
+        return key[start : key.index("}", start)]
+
+
+def _glob_literal(text: str) -> str:
+    """``text`` as a Redis glob pattern that matches exactly it."""
+    return _GLOB_SPECIAL.sub(r"\\\1", text)

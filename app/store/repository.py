@@ -27,7 +27,7 @@ import enum
 import functools
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -41,6 +41,7 @@ from app.errors import WriteConflict
 from app.store.breaker import StoreGuard
 from app.store.durability import Durability, read_durability
 from app.store.keys import KeySpace
+from app.store.pacing import Pace
 from app.store.preconditions import Preconditions, etag_of
 
 P = ParamSpec("P")
@@ -500,6 +501,58 @@ class SessionRepository:
         if int(result):
             self._report(acknowledged)
         return int(result)
+
+    def scan_namespace(
+        self, namespace: str, *, batch: int = 250, keys_per_second: float = 10_000
+    ) -> Iterator[tuple[str, bytes]]:
+        """Every stored document of ``namespace``, with its session id, in no particular order.
+
+        For maintenance (``sessionator schemas audit``), never for requests:
+        it walks the whole keyspace with SCAN (never KEYS), ``batch`` keys per
+        call (SCAN's COUNT; Redis spends about 1 µs per key, so 0.25 ms for
+        250), and starts at most ``keys_per_second / batch`` calls a second,
+        so Redis keeps serving requests in between. On a cluster it walks every
+        primary. SCAN may return a key twice, and a document written or
+        deleted during the walk may be seen or not; a document that expires
+        meanwhile is skipped. The layout of the keys is known here only.
+        """
+        pace = Pace(batch / keys_per_second)
+        pattern = self._keys.documents_of(namespace)
+        for node in self._primaries():
+            cursor = 0
+            while True:
+                pace.wait()
+                cursor, found = self._scan_documents(node, cursor, pattern, batch)
+                yield from found
+                if cursor == 0:
+                    break
+
+    @guarded
+    def _primaries(self) -> list[redis.Redis]:
+        """A client per server that holds data: the one server, or each cluster primary."""
+        if isinstance(self._client, RedisCluster):
+            primaries = self._client.get_primaries()  # type: ignore[no-untyped-call]
+            return [node.redis_connection for node in primaries]
+        return [self._client]
+
+    @guarded
+    def _scan_documents(
+        self, node: redis.Redis, cursor: int, pattern: str, batch: int
+    ) -> tuple[int, list[tuple[str, bytes]]]:
+        """One SCAN step on ``node``, then the documents of the keys it found, pipelined."""
+        cursor, keys = node.scan(cursor, match=pattern, count=batch)
+        if not keys:
+            return int(cursor), []
+        pipe = node.pipeline(transaction=False)  # the keys span slots: no MGET on a cluster
+        for key in keys:
+            pipe.get(key)
+        documents = pipe.execute()
+        found = [
+            (self._keys.session_of_document(_text(key)), document)
+            for key, document in zip(keys, documents, strict=True)
+            if document is not None  # expired or deleted since SCAN saw it
+        ]
+        return int(cursor), found
 
 
 def _expiry(own_end: bytes | None, session_end: bytes | None) -> int | None:

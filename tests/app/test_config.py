@@ -51,3 +51,12 @@ def test_unknown_override_is_refused() -> None:
     with pytest.raises(ConfigError) as raised:
         load_config({"MAX_BODY": 1}, environ=URL)
     assert str(raised.value) == "Unknown configuration keys: MAX_BODY."
+
+
+def test_schema_compatibility_is_backward_unless_set_to_none() -> None:
+    assert load_config(environ=URL).SCHEMA_COMPATIBILITY == "backward"
+    none = load_config(environ={**URL, "SCHEMA_COMPATIBILITY": "none"})
+    assert none.SCHEMA_COMPATIBILITY == "none"
+    with pytest.raises(ConfigError) as raised:
+        load_config(environ={**URL, "SCHEMA_COMPATIBILITY": "forward"})
+    assert str(raised.value) == "SCHEMA_COMPATIBILITY must be backward or none, got 'forward'."

@@ -21,7 +21,8 @@ from schema_registry.reading import read_schema
 from schema_registry.sources import SchemaFile
 
 GOOD = "type: object\nproperties:\n  a: {type: string}\n"
-GOOD_2 = "type: object\nproperties:\n  a: {type: integer}\n"
+# A compatible edit of GOOD (a new optional property): hot reload applies it.
+GOOD_2 = "type: object\nproperties:\n  a: {type: string}\n  b: {type: integer, optional: true}\n"
 BAD = "type: object\nallowUnknown: maybe\n"
 BAD_PROBLEM = "must be true or false, got a string ('maybe')"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

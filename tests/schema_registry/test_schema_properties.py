@@ -161,7 +161,10 @@ def _numbers(node: Node, shared: Node | None) -> st.SearchStrategy[Any]:
     if "enum" in node:
         return st.sampled_from(node["enum"])
     low, high = node.get("min"), node.get("max")
-    floats = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    if low is not None and low == high:  # min 0 and max -0.0 are one value, not an interval
+        floats = st.just(float(low))
+    else:
+        floats = st.floats(low, high, allow_nan=False, allow_infinity=False)
     first = None if low is None else math.ceil(low)
     last = None if high is None else math.floor(high)
     if first is not None and last is not None and first > last:
