@@ -61,7 +61,9 @@ ERROR_HEADERS = {429: ("Retry-After",), 503: ("Retry-After",), 401: ("WWW-Authen
 def build_document(app: Flask, registry: Registry, access: Access) -> dict[str, Any]:
     """The OpenAPI document of ``app`` with the schemas of ``registry``."""
     spec = APISpec(
-        title="Sessionator",
+        # Generators name their package after the title: "sessionator-api-client",
+        # which is not the official client's name (sessionator-client).
+        title="Sessionator API",
         version=_package_version(),
         openapi_version=OPENAPI_VERSION,
         plugins=[MarshmallowPlugin()],
