@@ -22,6 +22,7 @@ from sessionator_client import (
     ValidationFailed,
 )
 
+from tests.conftest import REPO
 from tests.httpclient import HttpClient
 
 CART = "checkout.cart.v1"
@@ -185,3 +186,20 @@ def test_schemas_and_probes(sessions: Client) -> None:
         sessions.schema("no.such.v1")
     assert sessions.ready()["status"] == "ready"
     assert sessions.alive() is True
+
+
+def test_the_readme_example_runs_as_written(
+    sessions: Client, store: redis.Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (REPO / "clients" / "python" / "README.md").read_text()
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(example.strip().splitlines()) <= 11  # the ten lines, and a blank one
+    base_url = str(sessions.http.base_url).rstrip("/")
+    exec(example.replace("http://localhost:8000", base_url), {})
+    assert stored(store, "user-1337", "checkout.cart.v1") == {
+        "currency": "EUR", "items": [], "notes": {"door": "blue"},
+    }  # fmt: skip
+    assert stored(store, "user-1337", "visits") == {"count": 1}
+    assert (
+        capsys.readouterr().out == "not_found Session 'user-1337' has no namespace 'nothingHere'.\n"
+    )
