@@ -51,7 +51,9 @@ def test_openapi_typescript_makes_types_that_compile_and_type_the_contract(
     )
     assert "sessionator-api.ts" in generated and "warn" not in generated.lower(), generated
     shutil.copy(TOOLS / "check.ts", tmp_path / "check.ts")
-    compiler = [str(tools / "tsc"), "--noEmit", "--strict", "--target", "es2022"]
+    # The standard library is not checked, and without the DOM's: 2 s, not 8.
+    compiler = [str(tools / "tsc"), "--noEmit", "--strict", "--skipLibCheck"]
+    compiler += ["--target", "es2022", "--lib", "es2022"]
     run([*compiler, "sessionator-api.ts", "check.ts"], tmp_path)
     types = (tmp_path / "sessionator-api.ts").read_text()
     assert "ETag: string;" in types
