@@ -76,8 +76,9 @@ def touch_session(sid: str) -> Response:
 def touch_session_deprecated(sid: str) -> Response:
     """Deprecated: use ``POST /v1/sessions/{sid}/_touch``, which does the same.
 
-    `touch` is also a valid namespace name, so this path reads like one. Every answer
-    here carries `Deprecation` (RFC 9745) and a `Link` to the path that replaces it.
+    `touch` is also a valid namespace name, so this path reads like one. Its answers (all
+    but the key check's and the rate limit's) carry `Deprecation` (RFC 9745) and a `Link`
+    to the path that replaces it.
     """
 
     @after_this_request
