@@ -15,7 +15,7 @@ from app.access.tenants import TenantsHolder
 from app.api import probes
 from app.api.docs import bp as apidocs_bp
 from app.api.errors import register_error_handlers
-from app.api.http import options_as_json, report_replicas
+from app.api.http import NamespaceSegment, options_as_json, report_replicas
 from app.api.middleware import EncodedSlashGuard
 from app.api.schemas import bp as schemas_bp
 from app.api.sessions import bp as sessions_bp
@@ -46,6 +46,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     counted = metrics.Metrics()
     app = Flask(__name__)
     app.url_map.merge_slashes = False  # `//` is a JSON 404, not Werkzeug's HTML redirect
+    app.url_map.converters["namespace"] = NamespaceSegment  # before the routes that use it
     app.extensions["sessionator"] = _build_services(config, client, counted)
     app.before_request(start_clock)
     app.before_request(assign_request_id)

@@ -29,6 +29,7 @@ PACKAGES = ("app", "schema_registry")
 # Probes and scrapes arrive every few seconds: their successes are logged at DEBUG.
 QUIET_ROUTES = frozenset(("/healthz", "/readyz", "/metrics"))
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # an X-Request-ID taken as given
+_CONVERTER = re.compile(r"<[a-z_]+:")  # the converter's name in a URL rule's variable
 
 requests_log = logging.getLogger("app.requests")
 
@@ -92,8 +93,14 @@ def elapsed_seconds() -> float:
 
 
 def route_of(served: Request) -> str | None:
-    """The URL rule the request matched (``/v1/sessions/<sid>/<ns>``); None: no route."""
-    return served.url_rule.rule if served.url_rule is not None else None
+    """The URL rule the request matched (``/v1/sessions/<sid>/<ns>``); None: no route.
+
+    Without converter names (``<namespace:ns>`` is ``<ns>``): how a variable is
+    matched is no part of the route's name in logs and metrics.
+    """
+    if served.url_rule is None:
+        return None
+    return _CONVERTER.sub("<", served.url_rule.rule)
 
 
 def log_request(response: Response) -> Response:

@@ -50,7 +50,9 @@ EXTENSION = "sessionator.metrics"
 OTHER = "other"  # a namespace without a schema, or an unusual HTTP method
 UNMATCHED = "unmatched"  # the route of a request no URL rule matched (404, 405)
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
-WRITES = frozenset(("sessions.put_namespace", "sessions.patch_namespace"))
+WRITES = frozenset(
+    ("sessions.put_namespace", "sessions.patch_namespace", "sessions.json_patch_namespace")
+)
 
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)

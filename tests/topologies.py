@@ -389,7 +389,7 @@ def walk_every_endpoint(http: HttpClient, sid: str, replicas: str) -> None:
     writes.append(deleted := http.delete(f"/v1/sessions/{sid}/lastSeen"))
     assert deleted.json() == {"success": True}
     assert http.get(f"/v1/sessions/{sid}/lastSeen").status == 404
-    writes.append(touched := http.request("POST", f"/v1/sessions/{sid}/touch"))
+    writes.append(touched := http.request("POST", f"/v1/sessions/{sid}/_touch"))
     assert touched.json() == {"touched": True}
     assert http.get(f"/v1/sessions/{sid}").json()["_namespaces"] == ["favoriteThings"]
     writes.append(removed := http.delete(f"/v1/sessions/{sid}"))

@@ -17,9 +17,11 @@ log = logging.getLogger(__name__)
 ACTIONS = {
     "sessions.put_namespace": "put",
     "sessions.patch_namespace": "patch",
+    "sessions.json_patch_namespace": "patch",
     "sessions.delete_namespace": "delete",
     "sessions.delete_session": "delete_session",
     "sessions.touch_session": "touch",
+    "sessions.touch_session_deprecated": "touch",
 }
 
 

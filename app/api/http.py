@@ -9,6 +9,7 @@ from typing import Any
 from flask import Request, Response, after_this_request, has_request_context, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter
 
 from app import identifiers
 from app.access.quotas import SizeLimit
@@ -18,6 +19,18 @@ from app.errors import BadRequest, InvalidQuery, RequestTimeout, UnsupportedMedi
 MAX_NAMESPACES_PER_READ = 100
 JSON_MEDIA_TYPE = "application/json"
 REPLICAS_HEADER = "Sessionator-Replicas"
+
+
+class NamespaceSegment(BaseConverter):
+    """``<namespace:ns>``: any path segment but the actions a session's path has (``_touch``).
+
+    A namespace name starts with a letter, so ``_touch`` can never be one; were it
+    routed to the namespace views, ``GET .../_touch`` would be ``400
+    invalid_namespace`` instead of ``405``. Other segments starting with ``_``
+    still reach the views, which refuse them as ``400 invalid_namespace``.
+    """
+
+    regex = r"(?!_touch\Z)[^/]+"
 
 
 def json_response(body: bytes, status: int = 200) -> Response:

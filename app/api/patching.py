@@ -53,13 +53,22 @@ class Patch:
             raise PatchConflict(str(error)) from None
 
 
-def read_patch(request: Request, limit: SizeLimit, max_depth: int) -> Patch:
-    """The PATCH body, in one of the two patch media types.
+def read_patch(
+    request: Request, limit: SizeLimit, max_depth: int, media_types: tuple[str, ...] = MEDIA_TYPES
+) -> Patch:
+    """The PATCH body, in one of ``media_types`` (by default, either patch format).
 
-    A malformed JSON Patch is refused here, before the namespace is read: the
-    body is checked before the write (404, 409, 412), as for a PUT.
+    A malformed patch is refused here, before the namespace is read: the body
+    is checked before the write (404, 409, 412), as for a PUT. A merge patch
+    must be an object: RFC 7396 lets any other value replace the whole
+    document, which would leave a namespace that is not an object.
     """
-    patch = Patch(request.mimetype, read_json(request, MEDIA_TYPES, limit, max_depth))
+    patch = Patch(request.mimetype, read_json(request, media_types, limit, max_depth))
+    if patch.media_type == MERGE_PATCH and not isinstance(patch.body, dict):
+        raise InvalidPatch(
+            "A merge patch document must be an object: any other JSON value would replace "
+            "the whole document by something else than an object."
+        )
     if patch.media_type == JSON_PATCH:
         try:
             patches.check_json_patch(patch.body)

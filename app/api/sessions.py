@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, after_this_request, request
 
 from app import identifiers
 from app.access.audit import record_write
@@ -19,7 +19,7 @@ from app.access.grants import (
 from app.access.quotas import size_limit
 from app.api.conditions import not_modified, write_preconditions
 from app.api.http import allow_query, json_response, read_json_object, requested_namespaces
-from app.api.patching import PatchStep, read_patch
+from app.api.patching import JSON_PATCH, MEDIA_TYPES, PatchStep, read_patch
 from app.documents import client_data, dumps, stamp, with_expiry
 from app.errors import (
     NotFound,
@@ -33,6 +33,8 @@ from app.store.repository import WriteOutcome
 from app.validation import validate_for_namespace
 
 bp = Blueprint("sessions", __name__, url_prefix="/v1/sessions")
+# RFC 9745: when `POST .../touch` was deprecated (2026-12-07), as a structured-field date.
+TOUCH_DEPRECATED_AT = "@1796601600"
 bp.before_request(authenticate)
 bp.after_request(record_write)
 
@@ -59,7 +61,7 @@ def delete_session(sid: str) -> Response:
     return json_response(dumps({"removed": 1 if count else 0}))
 
 
-@bp.post("/<sid>/touch")
+@bp.post("/<sid>/_touch")
 def touch_session(sid: str) -> Response:
     """Extend the session's life as a write would, without changing any namespace."""
     sid = identifiers.session_id(sid)
@@ -70,7 +72,25 @@ def touch_session(sid: str) -> Response:
     return json_response(b'{"touched":true}')
 
 
-@bp.get("/<sid>/<ns>")
+@bp.post("/<sid>/touch")
+def touch_session_deprecated(sid: str) -> Response:
+    """Deprecated: use ``POST /v1/sessions/{sid}/_touch``, which does the same.
+
+    `touch` is also a valid namespace name, so this path reads like one. Its answers (all
+    but the key check's and the rate limit's) carry `Deprecation` (RFC 9745) and a `Link`
+    to the path that replaces it.
+    """
+
+    @after_this_request
+    def deprecated(response: Response) -> Response:
+        response.headers["Deprecation"] = TOUCH_DEPRECATED_AT
+        response.headers["Link"] = '<_touch>; rel="successor-version"'  # relative to this path
+        return response
+
+    return touch_session(sid)
+
+
+@bp.get("/<sid>/<namespace:ns>")
 def get_namespace(sid: str, ns: str) -> Response:
     """One namespace's document."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
@@ -84,7 +104,7 @@ def get_namespace(sid: str, ns: str) -> Response:
     return with_etag(json_response(with_expiry(document, expires)), document)
 
 
-@bp.put("/<sid>/<ns>")
+@bp.put("/<sid>/<namespace:ns>")
 def put_namespace(sid: str, ns: str) -> Response:
     """Create or replace one namespace's document, validated by its schema if it has one."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
@@ -107,7 +127,7 @@ def put_namespace(sid: str, ns: str) -> Response:
     return with_etag(json_response(with_expiry(document, expires)), document)
 
 
-@bp.patch("/<sid>/<ns>")
+@bp.patch("/<sid>/<namespace:ns>")
 def patch_namespace(sid: str, ns: str) -> Response:
     """Change part of one namespace atomically: merge patch or JSON Patch, then validation.
 
@@ -115,6 +135,21 @@ def patch_namespace(sid: str, ns: str) -> Response:
     a JSON Patch ``test`` compares values), so it needs a read grant as well
     as a write grant.
     """
+    return _patch(sid, ns, MEDIA_TYPES)
+
+
+@bp.patch("/<sid>/<namespace:ns>/_json-patch")
+def json_patch_namespace(sid: str, ns: str) -> Response:
+    """Change part of one namespace atomically with a JSON Patch (RFC 6902), then validation.
+
+    The same as PATCH of the namespace with `application/json-patch+json`, at a path of its
+    own: one body type per operation is what client generators can type.
+    """
+    return _patch(sid, ns, (JSON_PATCH,))
+
+
+def _patch(sid: str, ns: str, media_types: tuple[str, ...]) -> Response:
+    """Apply the body, one of ``media_types``, to namespace ``ns`` of session ``sid``."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
     require_write(ns)
@@ -126,7 +161,7 @@ def patch_namespace(sid: str, ns: str) -> Response:
     step = PatchStep(
         sid,
         ns,
-        read_patch(request, limit, config.MAX_JSON_DEPTH),
+        read_patch(request, limit, config.MAX_JSON_DEPTH, media_types),
         write_preconditions(request),
         registry,
         config.MAX_JSON_DEPTH,
@@ -138,7 +173,7 @@ def patch_namespace(sid: str, ns: str) -> Response:
     return with_etag(json_response(with_expiry(document, expires)), document)
 
 
-@bp.delete("/<sid>/<ns>")
+@bp.delete("/<sid>/<namespace:ns>")
 def delete_namespace(sid: str, ns: str) -> Response:
     """Remove one namespace from the session."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)

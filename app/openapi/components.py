@@ -10,7 +10,7 @@ the service's answers are.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from marshmallow import EXCLUDE, INCLUDE, Schema, fields
@@ -193,8 +193,9 @@ def _operation(ops: list[str], **properties: JsonSchema) -> JsonSchema:
     }
 
 
-# RFC 6902; members an operation does not use are ignored, as the RFC says.
-JSON_PATCH_COMPONENTS: dict[str, JsonSchema] = {
+# RFC 6902 (members an operation does not use are ignored, as the RFC says) and RFC 7396,
+# and the body of a PUT.
+BODY_COMPONENTS: dict[str, JsonSchema] = {
     "JsonPatch": {
         "type": "array",
         "items": {"$ref": "#/components/schemas/JsonPatchOperation"},
@@ -202,33 +203,63 @@ JSON_PATCH_COMPONENTS: dict[str, JsonSchema] = {
     },
     "JsonPatchOperation": {
         "oneOf": [
-            _operation(["add", "replace", "test"], path=_pointer(POINTER), value={}),
-            _operation(["remove"], path=_pointer(MEMBER_POINTER)),
-            # A move into the moved value's own child is 400 invalid_patch (RFC 6902 4.4);
-            # JSON Schema cannot compare two members, so only the description says it.
-            _operation(["move", "copy"], **{"from": _pointer(POINTER), "path": _pointer(POINTER)}),
-        ]
+            {"$ref": "#/components/schemas/JsonPatchValueOperation"},
+            {"$ref": "#/components/schemas/JsonPatchRemoveOperation"},
+            {"$ref": "#/components/schemas/JsonPatchFromOperation"},
+        ],
     },
+    # Named, not inline: generators make a class of each, named after it.
+    "JsonPatchValueOperation": _operation(
+        ["add", "replace", "test"], path=_pointer(POINTER), value={}
+    ),
+    "JsonPatchRemoveOperation": _operation(["remove"], path=_pointer(MEMBER_POINTER)),
+    # A move into the moved value's own child is 400 invalid_patch (RFC 6902 4.4);
+    # JSON Schema cannot compare two members, so only the description says it.
+    "JsonPatchFromOperation": _operation(
+        ["move", "copy"], **{"from": _pointer(POINTER), "path": _pointer(POINTER)}
+    ),
     "MergePatch": {
-        "description": "RFC 7396: an object's members are merged into the document (null "
-        "removes one, objects merge, anything else replaces). Any other JSON value would "
-        "replace the whole document by a non-object: 409 patch_conflict.",
+        "type": "object",
+        "additionalProperties": True,
+        "description": "RFC 7396: members are merged into the document: null removes one, "
+        "objects merge, anything else replaces. Only an object: another JSON value would "
+        "replace the whole document by a non-object (400 invalid_patch).",
+    },
+    "Document": {
+        "type": "object",
+        "additionalProperties": True,
+        "description": "A namespace document as a client writes it: any JSON object. Members "
+        "named like the metadata (`_session`, `_namespace`, `_modified`, `_expires`, "
+        "`_schemaVersion`) are ignored.",
     },
 }
 
 
 @dataclass(frozen=True)
 class NamespaceComponent:
-    """One namespace schema as a component of the document."""
+    """One namespace schema as components of the document: as sent, and as stored."""
 
     namespace: str
     key: str  # under components.schemas: the name, unless a component of ours has it
     schema: JsonSchema
+    stored_key: str = ""  # the document as a write answers it: metadata and this schema
 
     @property
     def ref(self) -> str:
         """The reference to this component."""
         return f"#/components/schemas/{self.key}"
+
+    @property
+    def stored_ref(self) -> str:
+        """The reference to the component of the document as stored."""
+        return f"#/components/schemas/{self.stored_key}"
+
+    def stored_schema(self) -> JsonSchema:
+        """The component of the document as stored: ``StoredDocument`` and this schema."""
+        return {
+            "description": f"A document of namespace `{self.namespace}` as a write stores it.",
+            "allOf": [{"$ref": "#/components/schemas/StoredDocument"}, {"$ref": self.ref}],
+        }
 
 
 def namespace_components(registry: Registry, taken: Iterable[str]) -> list[NamespaceComponent]:
@@ -237,22 +268,31 @@ def namespace_components(registry: Registry, taken: Iterable[str]) -> list[Names
     The export's ``$defs`` (the schemas it refers to) stay inside the component,
     and each ``#/$defs/...`` reference is rewritten to point there from the
     root of the OpenAPI document, which is where a ``$ref`` without ``$id``
-    resolves.
+    resolves. Each also gets a component ``<name>.stored``, keyed after every
+    namespace has its key, so that a namespace's key never depends on others.
     """
     used = set(taken)
     components = []
     for entry in registry.entries():
         if entry.schema is None:
             continue
-        key = entry.name
-        while key in used:
-            key += "_"
-        used.add(key)
+        key = _unique(entry.name, used)
         exported = to_json_schema(entry.name, registry)
         exported.pop("$schema")  # the document's dialect: OpenAPI 3.1's, a superset of 2020-12
         schema = _rewrite_refs(exported, f"#/components/schemas/{key}/$defs/")
         components.append(NamespaceComponent(entry.name, key, schema))
-    return components
+    return [
+        replace(component, stored_key=_unique(f"{component.namespace}.stored", used))
+        for component in components
+    ]
+
+
+def _unique(key: str, used: set[str]) -> str:
+    """``key``, with ``_`` appended until no component has it; then taken."""
+    while key in used:
+        key += "_"
+    used.add(key)
+    return key
 
 
 def _rewrite_refs(node: Any, prefix: str) -> Any:

@@ -29,118 +29,24 @@ from flask import Flask
 
 from app.documents import dumps
 from app.errors import error_codes
+from app.identifiers import is_namespace
 from app.openapi.components import (
+    BODY_COMPONENTS,
     EXTRA,
-    JSON_PATCH_COMPONENTS,
     MARSHMALLOW_COMPONENTS,
-    NAMESPACE,
-    SESSION_ID,
-    JsonSchema,
     NamespaceComponent,
     namespace_components,
 )
-from app.openapi.paths import (
-    ENDPOINTS,
-    UNDOCUMENTED,
-    Access,
-    Endpoint,
-    response_name,
-)
+from app.openapi.endpoints import ENDPOINTS, UNDOCUMENTED
+from app.openapi.naming import namespace_stems
+from app.openapi.parameters import HEADERS, PARAMETERS
+from app.openapi.paths import Access, Endpoint, NamespacePath, response_name
 from app.services import Services
 from schema_registry import Registry
 
 OPENAPI_VERSION = "3.1.0"
 ERROR = "#/components/schemas/Error"
-NAMESPACE_PATH = "/v1/sessions/{sid}/{ns}"
-
-HEADERS: dict[str, JsonSchema] = {
-    "X-Request-ID": {
-        "description": "The caller's X-Request-ID if it is a sane token, else a new one.",
-        "required": True,
-        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
-    },
-    "ETag": {
-        "description": "The strong ETag of the namespace document: the SHA-1 of it as stored.",
-        "required": True,
-        "schema": {"type": "string", "pattern": '^"[0-9a-f]{40}"$'},
-    },
-    "Cache-Control": {
-        "description": "Session data is never cached.",
-        "required": True,
-        "schema": {"const": "no-store"},
-    },
-    "Retry-After": {
-        "description": "Seconds to wait before retrying.",
-        "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9]+$"},
-    },
-    "WWW-Authenticate": {
-        "description": "The scheme to authenticate with.",
-        "required": True,
-        "schema": {"const": 'Bearer realm="sessionator"'},
-    },
-}
-_NAMESPACE_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": NAMESPACE}
-
-PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
-    "SessionId": (
-        "path",
-        {
-            "name": "sid",
-            "description": "A session id (or user id), chosen by the client.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 256, "pattern": SESSION_ID},
-        },
-    ),
-    "Namespace": (
-        "path",
-        {
-            "name": "ns",
-            "description": "A namespace name, like `restaurants.lastVisited.v1`. A namespace "
-            "with a schema has paths of its own, which say its schema.",
-            "schema": _NAMESPACE_SCHEMA,
-        },
-    ),
-    "SchemaName": ("path", {"name": "name", "schema": _NAMESPACE_SCHEMA}),
-    "Namespaces": (
-        "query",
-        {
-            "name": "namespaces",
-            "description": "Namespaces to read with the listing; those that do not exist are "
-            "left out. A name asked twice counts once.",
-            "schema": {"type": "array", "items": _NAMESPACE_SCHEMA, "maxItems": 100},
-            "style": "form",
-            "explode": True,
-        },
-    ),
-    "IfMatch": (
-        "header",
-        {
-            "name": "If-Match",
-            "description": 'Write only if the stored document has one of these ETags (`"<etag>"`, '
-            "a list, strong comparison), or, with `*`, exists. Else 412.",
-            "schema": {"type": "string"},
-        },
-    ),
-    "IfNoneMatch": (
-        "header",
-        {
-            "name": "If-None-Match",
-            "description": "GET: 304 if the document's ETag is listed (weak comparison) or `*`. "
-            "PUT: with `*`, create only (412 if the namespace exists).",
-            "schema": {"type": "string"},
-        },
-    ),
-    "RequestId": (
-        "header",
-        {
-            "name": "X-Request-ID",
-            "description": "Sent back, and logged, if it is 1 to 128 of `A-Z a-z 0-9 . _ : -`; "
-            "else the service makes one.",
-            "schema": {"type": "string"},
-        },
-    ),
-    "Asset": ("path", {"name": "asset", "schema": {"type": "string"}}),
-}
+NAMESPACE_PATH = re.compile(r"/v1/sessions/\{sid\}/\{ns\}(?:/.*)?")
 
 TAGS = {
     "sessions": "A session: its namespaces listed or read at once, deleted, kept alive.",
@@ -155,29 +61,34 @@ ERROR_HEADERS = {429: ("Retry-After",), 503: ("Retry-After",), 401: ("WWW-Authen
 def build_document(app: Flask, registry: Registry, access: Access) -> dict[str, Any]:
     """The OpenAPI document of ``app`` with the schemas of ``registry``."""
     spec = APISpec(
-        title="Sessionator",
+        # Generators name their package after the title: "sessionator-api-client",
+        # which is not the official client's name (sessionator-client).
+        title="Sessionator API",
         version=_package_version(),
         openapi_version=OPENAPI_VERSION,
         plugins=[MarshmallowPlugin()],
         info={"description": _description(access)},
     )
-    namespaces = _add_components(spec, registry, access)
+    components = _add_components(spec, registry, access)
     for name, description in TAGS.items():
         spec.tag({"name": name, "description": description})
+    paths, namespaces = _operations(app, access, components)
     for namespace in namespaces:
-        spec.tag(
-            {
-                "name": f"namespace {namespace.namespace}",
-                "description": f"Namespace `{namespace.namespace}`, which has a schema: "
-                f"`components.schemas['{namespace.key}']`. PUT and PATCH answer with documents "
-                "it accepts; GET answers what was stored, which matches it when its "
-                "`_schemaVersion` is the version in force.",
-            }
-        )
-    operations = _operations(app, access, namespaces)
-    for path, methods in operations.items():
+        if namespace.component is not None:
+            spec.tag(_namespace_tag(namespace, namespace.component))
+    for path, methods in paths.items():
         spec.path(path=path, operations=methods)
     return spec.to_dict()
+
+
+def _namespace_tag(namespace: NamespacePath, component: NamespaceComponent) -> dict[str, str]:
+    return {
+        "name": namespace.stem,
+        "description": f"Namespace `{namespace.name}`, which has a schema: "
+        f"`components.schemas['{component.key}']`. PUT and PATCH answer with documents "
+        "it accepts; GET answers what was stored, which matches it when its "
+        "`_schemaVersion` is the version in force.",
+    }
 
 
 def _add_components(spec: APISpec, registry: Registry, access: Access) -> list[NamespaceComponent]:
@@ -187,11 +98,13 @@ def _add_components(spec: APISpec, registry: Registry, access: Access) -> list[N
             **EXTRA.get(name, {}),
         }
         spec.components.schema(name, described, schema=schema)
-    for name, component in JSON_PATCH_COMPONENTS.items():
+    for name, component in BODY_COMPONENTS.items():
         spec.components.schema(name, component)
     namespaces = namespace_components(registry, spec.components.schemas)
     for namespace in namespaces:
         spec.components.schema(namespace.key, namespace.schema)
+    for namespace in namespaces:
+        spec.components.schema(namespace.stored_key, namespace.stored_schema())
     for name, header in HEADERS.items():
         spec.components.header(name, header)
     for name, (location, parameter) in PARAMETERS.items():
@@ -207,13 +120,18 @@ def _add_components(spec: APISpec, registry: Registry, access: Access) -> list[N
 
 
 def _error_response(status: int, codes: dict[str, str]) -> dict[str, Any]:
+    """The response of an error status: the one ``Error`` body, with this status's codes listed.
+
+    Every status shares the one ``Error`` component (its ``error`` enum lists
+    every code): a schema per status would make generators write a model per
+    operation and status.
+    """
     listed = "\n".join(f"- `{code}`: {meaning}" for code, meaning in codes.items())
-    only_these = {"properties": {"error": {"enum": list(codes)}}}
     headers = ("X-Request-ID", *ERROR_HEADERS.get(status, ()))
     return {
-        "description": f"{HTTPStatus(status).phrase}:\n\n{listed}",
+        "description": f"{HTTPStatus(status).phrase}, with one of these codes:\n\n{listed}",
         "headers": {name: name for name in headers},
-        "content": {"application/json": {"schema": {"allOf": [{"$ref": ERROR}, only_these]}}},
+        "content": {"application/json": {"schema": {"$ref": ERROR}}},
     }
 
 
@@ -223,8 +141,8 @@ _SHADOWING = re.compile(r"/v1/sessions/\{sid\}/([^/{}]+)")
 
 
 def _operations(
-    app: Flask, access: Access, namespaces: list[NamespaceComponent]
-) -> dict[str, Methods]:
+    app: Flask, access: Access, components: list[NamespaceComponent]
+) -> tuple[dict[str, Methods], list[NamespacePath]]:
     """Every documented operation by path and method: the URL map's, then per namespace.
 
     A namespace gets paths of its own when it has a schema, and when the URL
@@ -232,27 +150,45 @@ def _operations(
     templated one, so that path must document the namespace's methods too.
     """
     paths: dict[str, Methods] = {}
-    per_namespace: list[tuple[str, Endpoint, Callable[..., Any]]] = []
+    per_namespace: list[tuple[str, str, Endpoint, Callable[..., Any]]] = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint in UNDOCUMENTED:
             continue
         endpoint = ENDPOINTS.get(rule.endpoint)
         if endpoint is None:
-            raise LookupError(f"route {rule.rule} ({rule.endpoint}) is not in app.openapi.paths")
+            raise LookupError(
+                f"route {rule.rule} ({rule.endpoint}) is not in app.openapi.endpoints"
+            )
         view = app.view_functions[rule.endpoint]
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = endpoint.operation(view, access)
-            if path == NAMESPACE_PATH:
-                per_namespace.append((method.lower(), endpoint, view))
-    by_name = {namespace.namespace: namespace for namespace in namespaces}
-    shadowed = {match[1] for path in paths if (match := _SHADOWING.fullmatch(path))}
-    for name in sorted({*shadowed, *by_name}):
-        concrete = NAMESPACE_PATH.replace("{ns}", name)
-        for method, endpoint, view in per_namespace:
-            operation = endpoint.for_namespace(name, by_name.get(name), view, access)
-            paths.setdefault(concrete, {})[method] = operation
-    return paths
+            if NAMESPACE_PATH.fullmatch(path):
+                per_namespace.append((path, method.lower(), endpoint, view))
+    namespaces = _namespace_paths(paths, components)
+    for namespace in namespaces:
+        for path, method, endpoint, view in per_namespace:
+            operation = endpoint.for_namespace(namespace, view, access)
+            paths.setdefault(path.replace("{ns}", namespace.name), {})[method] = operation
+    return paths, namespaces
+
+
+def _namespace_paths(
+    paths: dict[str, Methods], components: list[NamespaceComponent]
+) -> list[NamespacePath]:
+    """The namespaces with paths of their own: those with a schema, and those a route shadows."""
+    by_name = {component.namespace: component for component in components}
+    shadowed = {
+        match[1]
+        for path in paths
+        if (match := _SHADOWING.fullmatch(path)) and is_namespace(match[1])
+    }
+    names = sorted({*shadowed, *by_name})
+    taken = {
+        operation["operationId"] for methods in paths.values() for operation in methods.values()
+    }
+    stems = namespace_stems(names, taken)
+    return [NamespacePath(name, stems[name], by_name.get(name)) for name in names]
 
 
 def _description(access: Access) -> str:

@@ -1,9 +1,8 @@
-"""What the URL map cannot say about each view: its answers, parameters, body and access.
+"""The operations of the document: what the URL map cannot say about a view, made an operation.
 
-One `Endpoint` per Flask endpoint name. `app.openapi.document` walks the URL map and
-asks this table for each route it finds; a route missing here stops the
-document from being built (and the tests from passing), so no endpoint goes
-undocumented.
+`Endpoint` is one view's documentation (the table of them is
+`app.openapi.endpoints`); `Endpoint.operation` makes the OpenAPI operation of
+the view, on its own path or on the path of one namespace.
 """
 
 from __future__ import annotations
@@ -29,19 +28,6 @@ def response_name(status: int) -> str:
     return re.sub(r"[^A-Za-z]", "", HTTPStatus(status).phrase.title())
 
 
-def _json(schema: JsonSchema, description: str, *headers: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "headers": {name: name for name in ("X-Request-ID", *headers)},
-        "content": {"application/json": {"schema": schema}},
-    }
-
-
-def _body(description: str, content: dict[str, JsonSchema]) -> dict[str, Any]:
-    media = {media_type: {"schema": schema} for media_type, schema in content.items()}
-    return {"required": True, "description": description, "content": media}
-
-
 @dataclass(frozen=True)
 class Access:
     """What the document says about keys: needed or not, and whether rates are limited."""
@@ -56,9 +42,19 @@ class Access:
 
 
 @dataclass(frozen=True)
+class NamespacePath:
+    """A namespace with paths of its own: its name, the stem of its ids, its schema if any."""
+
+    name: str
+    stem: str
+    component: NamespaceComponent | None = None
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """One view's documentation, less what the URL map and its docstring say."""
 
+    operation_id: str  # camelCase: generators make a function of it
     tag: str
     success: dict[int, dict[str, Any]]
     errors: tuple[int, ...] = ()
@@ -66,6 +62,8 @@ class Endpoint:
     body: dict[str, Any] | None = None
     guarded: str = ""  # "key": a valid key is needed; "grants": and the tenant's grants
     writes: bool = False  # the 200 is the document just written, which its schema accepted
+    verb: str = ""  # on a namespace path of its own, the id is this verb and the stem
+    deprecated: bool = False
 
     def statuses(self, access: Access) -> tuple[int, ...]:
         """Every error status: its own, and 401, 403, 429 and 503 (the rate counter) by access."""
@@ -76,11 +74,11 @@ class Endpoint:
         return tuple(sorted({*self.errors, *added}))
 
     def operation(
-        self, view: Callable[..., Any], access: Access, namespace: str | None = None
+        self, view: Callable[..., Any], access: Access, namespace: NamespacePath | None = None
     ) -> dict[str, Any]:
         """The OpenAPI operation of ``view`` under this instance's ``access``.
 
-        ``namespace`` names the namespace of a path of its own, if this is one.
+        ``namespace`` is the namespace of a path of its own, if this is one.
         """
         # Docstrings are reStructuredText; the document's texts are Markdown.
         doc = (inspect.getdoc(view) or "").replace("``", "`")
@@ -89,8 +87,8 @@ class Endpoint:
         if self.writes:
             success[200] = {**success[200], "links": _follow_ups(namespace)}
         operation: dict[str, Any] = {
-            "operationId": view.__name__ + (f":{namespace}" if namespace else ""),
-            "tags": [self.tag],
+            "operationId": self.verb + namespace.stem if namespace else self.operation_id,
+            "tags": [namespace.stem if namespace and namespace.component else self.tag],
             "summary": summary,
             "parameters": [*self.parameters, "RequestId"],
             "responses": {
@@ -104,184 +102,44 @@ class Endpoint:
             operation["requestBody"] = self.body
         if access.keys and self.guarded:
             operation["security"] = [{"bearer": []}]
+        if self.deprecated:
+            operation["deprecated"] = True
         return operation
 
     def for_namespace(
-        self,
-        name: str,
-        component: NamespaceComponent | None,
-        view: Callable[..., Any],
-        access: Access,
+        self, namespace: NamespacePath, view: Callable[..., Any], access: Access
     ) -> dict[str, Any]:
-        """The operation on the path of namespace ``name`` alone, whose schema is ``component``."""
+        """The operation on the path of ``namespace`` alone, typed by its schema if it has one."""
+        component = namespace.component
         endpoint = self if component is None else self._with_schema(component)
-        operation = endpoint.operation(view, access, name)
+        operation = endpoint.operation(view, access, namespace)
         operation["parameters"].remove("Namespace")
-        if component is not None:
-            operation["tags"] = [f"namespace {name}"]
         return operation
 
     def _with_schema(self, component: NamespaceComponent) -> Endpoint:
-        ref = {"$ref": component.ref}
         success = dict(self.success)
         body = self.body
         if self.writes:  # validated by the schema in force just now
             ok = dict(success[200])
-            written = {"allOf": [schema_ref("StoredDocument"), ref]}
-            ok["content"] = {"application/json": {"schema": written}}
+            ok["content"] = {"application/json": {"schema": {"$ref": component.stored_ref}}}
             success[200] = ok
         if body is not None and "application/json" in body["content"]:
-            body = {**body, "content": {"application/json": {"schema": ref}}}
+            body = {**body, "content": {"application/json": {"schema": {"$ref": component.ref}}}}
         return replace(self, success=success, body=body)
 
 
-def _follow_ups(namespace: str | None) -> dict[str, Any]:
+def _follow_ups(namespace: NamespacePath | None) -> dict[str, Any]:
     """Links from a namespace just written to what may follow: read, patch, delete, touch.
 
-    ``namespace`` is the name of a path of its own, where ``ns`` is no parameter.
+    ``namespace`` is that of a path of its own, where ``ns`` is no parameter.
     """
     ids = {"sid": "$request.path.sid", **({} if namespace else {"ns": "$request.path.ns"})}
-    suffix = f":{namespace}" if namespace else ""
+    stem = namespace.stem if namespace else "Namespace"
     if_match = {"header.If-Match": "$response.header.ETag"}
     return {
-        "read": {"operationId": f"get_namespace{suffix}", "parameters": ids},
-        "patch": {"operationId": f"patch_namespace{suffix}", "parameters": {**ids, **if_match}},
-        "delete": {"operationId": f"delete_namespace{suffix}", "parameters": {**ids, **if_match}},
-        "touch": {"operationId": "touch_session", "parameters": {"sid": "$request.path.sid"}},
+        "read": {"operationId": f"get{stem}", "parameters": ids},
+        "patch": {"operationId": f"patch{stem}", "parameters": {**ids, **if_match}},
+        "jsonPatch": {"operationId": f"jsonPatch{stem}", "parameters": {**ids, **if_match}},
+        "delete": {"operationId": f"delete{stem}", "parameters": {**ids, **if_match}},
+        "touch": {"operationId": "touchSession", "parameters": {"sid": "$request.path.sid"}},
     }
-
-
-_DOCUMENT = _json(schema_ref("StoredDocument"), "The document.", "Cache-Control", "ETag")
-_STORED = _json(schema_ref("StoredDocument"), "The document as stored.", "Cache-Control", "ETag")
-_NOT_MODIFIED = {
-    "description": "Not modified: If-None-Match names the document's ETag.",
-    "headers": {"X-Request-ID": "X-Request-ID", "ETag": "ETag"},
-}
-_IDS = ("SessionId",)
-_NS = ("SessionId", "Namespace")
-
-ENDPOINTS: dict[str, Endpoint] = {
-    "sessions.get_session": Endpoint(
-        "sessions",
-        {200: _json(schema_ref("Session"), "Names, then documents asked for.", "Cache-Control")},
-        (400, 503),
-        (*_IDS, "Namespaces"),
-        guarded="grants",
-    ),
-    "sessions.delete_session": Endpoint(
-        "sessions",
-        {200: _json(schema_ref("Removed"), "1 if the session held a namespace.", "Cache-Control")},
-        (400, 503),
-        _IDS,
-        guarded="grants",
-    ),
-    "sessions.touch_session": Endpoint(
-        "sessions",
-        {200: _json(schema_ref("Touched"), "The session lives on.", "Cache-Control")},
-        (400, 404, 503),
-        _IDS,
-        guarded="grants",
-    ),
-    "sessions.get_namespace": Endpoint(
-        "namespaces",
-        {200: _DOCUMENT, 304: _NOT_MODIFIED},
-        (400, 404, 503),
-        (*_NS, "IfNoneMatch"),
-        guarded="grants",
-    ),
-    "sessions.put_namespace": Endpoint(
-        "namespaces",
-        {200: _STORED},
-        (400, 409, 412, 413, 415, 422, 503),
-        (*_NS, "IfMatch", "IfNoneMatch"),
-        _body(
-            "The whole document: a JSON object. Metadata members sent back are ignored.",
-            {"application/json": {"type": "object"}},
-        ),
-        guarded="grants",
-        writes=True,
-    ),
-    "sessions.patch_namespace": Endpoint(
-        "namespaces",
-        {200: _STORED},
-        (400, 404, 409, 412, 413, 415, 422, 503),
-        (*_NS, "IfMatch"),
-        _body(
-            "A merge patch (RFC 7396) or a JSON Patch (RFC 6902).",
-            {
-                "application/merge-patch+json": schema_ref("MergePatch"),
-                "application/json-patch+json": schema_ref("JsonPatch"),
-            },
-        ),
-        guarded="grants",
-        writes=True,
-    ),
-    "sessions.delete_namespace": Endpoint(
-        "namespaces",
-        {200: _json(schema_ref("Deleted"), "The namespace is gone.", "Cache-Control")},
-        (400, 404, 412, 503),
-        (*_NS, "IfMatch"),
-        guarded="grants",
-    ),
-    "schemas.list_schemas": Endpoint(
-        "schemas",
-        {200: _json(schema_ref("SchemaList"), "Every schema.", "Cache-Control")},
-        (400,),
-        guarded="key",
-    ),
-    "schemas.get_schema": Endpoint(
-        "schemas",
-        {200: _json(schema_ref("SchemaDetail"), "The schema.", "Cache-Control")},
-        (400, 404),
-        ("SchemaName",),
-        guarded="key",
-    ),
-    "health.ready": Endpoint(
-        "probes",
-        {200: _json(schema_ref("Readiness"), "Ready to serve.", "Cache-Control")},
-        (503,),
-    ),
-    "health.alive": Endpoint(
-        "probes", {200: _json(schema_ref("Alive"), "The worker answers.", "Cache-Control")}
-    ),
-    "metrics.scrape": Endpoint(
-        "probes",
-        {
-            200: {
-                "description": "Prometheus metrics of every worker, in the text format.",
-                "headers": {"X-Request-ID": "X-Request-ID"},
-                "content": {"text/plain": {"schema": {"type": "string"}}},
-            }
-        },
-    ),
-    "apidocs.openapi_document": Endpoint(
-        "documentation", {200: _json({"type": "object"}, "This document.", "Cache-Control")}
-    ),
-    "apidocs.docs_page": Endpoint(
-        "documentation",
-        {
-            200: {
-                "description": "Swagger UI on this document, with its assets served from here.",
-                "headers": {"X-Request-ID": "X-Request-ID"},
-                "content": {"text/html": {"schema": {"type": "string"}}},
-            }
-        },
-    ),
-    "apidocs.docs_asset": Endpoint(
-        "documentation",
-        {
-            200: {
-                "description": "A file of Swagger UI, as its package ships it.",
-                "headers": {"X-Request-ID": "X-Request-ID"},
-                "content": {
-                    media: {"schema": {"type": "string"}}
-                    for media in ("text/css", "text/javascript", "image/png")
-                },
-            }
-        },
-        (404,),
-        ("Asset",),
-    ),
-}
-
-UNDOCUMENTED = frozenset({"static"})  # Flask's own static route: the service has no static folder

@@ -122,7 +122,7 @@ def every_key(store: redis.Redis) -> dict[bytes, bytes | None]:
         ("PATCH", "/v1/sessions/s1/team.a.v1"),
         ("DELETE", "/v1/sessions/s1/team.a.v1"),
         ("DELETE", "/v1/sessions/s1"),
-        ("POST", "/v1/sessions/s1/touch"),
+        ("POST", "/v1/sessions/s1/_touch"),
         ("GET", "/v1/schemas"),
         ("GET", "/v1/schemas/team.small.v1"),
     ],
@@ -255,14 +255,14 @@ def test_deleting_a_whole_session_needs_its_own_grant(
 
 def test_touching_needs_a_write_grant(client: FlaskClient) -> None:
     put(client, "/v1/sessions/s1/team.a.v1", {"v": 1})
-    refused = client.post("/v1/sessions/s1/touch", headers=as_key(READER_KEY))
+    refused = client.post("/v1/sessions/s1/_touch", headers=as_key(READER_KEY))
     assert refused.status_code == 403
     assert refused.get_json() == {
         "error": "forbidden",
         "message": "Tenant 'reader' may not touch sessions: it has no write grant.",
         "details": {"tenant": "reader", "action": "touch"},
     }
-    touched = client.post("/v1/sessions/s1/touch", headers=as_key(TEAM_KEY))
+    touched = client.post("/v1/sessions/s1/_touch", headers=as_key(TEAM_KEY))
     assert (touched.status_code, touched.get_json()) == (200, {"touched": True})
 
 

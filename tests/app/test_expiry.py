@@ -70,14 +70,14 @@ def test_reads_do_not_extend_a_session_and_touch_does(redis_url: str, store: red
     client.get("/v1/sessions/s1/a")
     client.get("/v1/sessions/s1?namespaces=a")
     assert store.pttl("sessionator:{s1}:doc:a") < 1100
-    touched = client.post("/v1/sessions/s1/touch")
+    touched = client.post("/v1/sessions/s1/_touch")
     assert (touched.status_code, touched.get_json()) == (200, {"touched": True})
     assert store.pttl("sessionator:{s1}:doc:a") > 1900
     assert store.pttl("sessionator:{s1}:index") > 1900
 
 
 def test_touching_an_empty_session_is_404(redis_url: str, store: redis.Redis) -> None:
-    response = app_client(redis_url, SESSION_TTL=2).post("/v1/sessions/nobody/touch")
+    response = app_client(redis_url, SESSION_TTL=2).post("/v1/sessions/nobody/_touch")
     assert (response.status_code, response.get_json()["error"]) == (404, "not_found")
     assert store.keys("*") == []
 

@@ -253,6 +253,7 @@ tricky_identifiers = st.sampled_from(
         "a%00b", "%ff", "%zz", "%", "a b", "touch", "{alice}", "alice}", "*", "team.*",
         "a" * 256, "a" * 257, "t" * 128, "t" * 129, "é", "\uff41\uff4c\uff49\uff43\uff45",
         "alice\x00", "alice\t", "alice\x7f", "\u2028", "team.a\n", "~", "-", "1team", "_a",
+        "_touch",
     ]
 )  # fmt: skip
 session_ids = mostly(session_pool | valid_session_ids, tricky_identifiers | any_text | long_text)
@@ -272,12 +273,17 @@ ROUTE_METHODS = {
     "session": ("GET", "HEAD", "DELETE", "OPTIONS"),
     "namespace": ("GET", "HEAD", "PUT", "PUT", "PATCH", "PATCH", "DELETE", "OPTIONS"),
     "touch": ("POST",),
+    "old_touch": ("POST",),
+    "json_patch": ("PATCH", "PATCH", "GET"),
     "schemas": ("GET", "HEAD"),
     "schema": ("GET", "HEAD"),
     "elsewhere": ("GET",),
 }
 # How often each shape is drawn: a namespace three times, most of the contract is there.
-SHAPES = ("session", *["namespace"] * 3, "touch", "schemas", "schema", "elsewhere")
+SHAPES = (
+    "session", *["namespace"] * 3, "touch", "old_touch", "json_patch", "schemas", "schema",
+    "elsewhere",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -299,7 +305,9 @@ def targets(draw: st.DrawFn, sids: st.SearchStrategy[str], names: st.SearchStrat
     paths = {
         "session": f"/v1/sessions/{sid_segment}",
         "namespace": f"/v1/sessions/{sid_segment}/{ns_segment}",
-        "touch": f"/v1/sessions/{sid_segment}/touch",
+        "touch": f"/v1/sessions/{sid_segment}/_touch",
+        "old_touch": f"/v1/sessions/{sid_segment}/touch",
+        "json_patch": f"/v1/sessions/{sid_segment}/{ns_segment}/_json-patch",
         "schemas": "/v1/schemas",
         "schema": f"/v1/schemas/{ns_segment}",
     }

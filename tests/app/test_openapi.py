@@ -9,6 +9,7 @@ and header documented, every body valid against its schema.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -29,12 +30,15 @@ from referencing.jsonschema import DRAFT202012
 from app import create_app
 from app.access.tenants import generate_key, key_digest
 from app.errors import error_codes
+from app.openapi.naming import pascal_case
+from app.openapi.paths import response_name
 from schema_registry import load_registry
 from tests.conftest import REPO, SCHEMA_DIR, start_gunicorn, stop_process
 
 KEY = generate_key()
 SHIPPED = sorted(path.stem for path in SCHEMA_DIR.glob("*.yaml"))
 V1 = "/v1/"
+ERROR = "#/components/schemas/Error"
 AUTH_STATUSES = {"401", "403", "429"}
 
 
@@ -123,27 +127,45 @@ def test_every_route_and_method_of_the_app_is_documented(app: Flask, client: Fla
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         documented = set(document["paths"][path])
         assert {m.lower() for m in rule.methods or ()} - {"head", "options"} <= documented
 
 
-def test_the_touch_path_also_documents_the_namespace_called_touch(client: FlaskClient) -> None:
+def test_the_old_touch_path_also_documents_the_namespace_called_touch(client: FlaskClient) -> None:
     # OpenAPI matches /v1/sessions/{sid}/touch before /v1/sessions/{sid}/{ns}, and
     # GET, PUT, PATCH and DELETE there reach the namespace "touch".
-    item = document_of(client)["paths"]["/v1/sessions/{sid}/touch"]
+    paths = document_of(client)["paths"]
+    item = paths["/v1/sessions/{sid}/touch"]
     assert set(item) == {"post", "get", "put", "patch", "delete"}
-    assert item["post"]["operationId"] == "touch_session"
-    assert item["get"]["operationId"] == "get_namespace:touch"
+    assert item["post"]["operationId"] == "touchSessionDeprecated"
+    assert item["post"]["deprecated"] is True
+    assert item["get"]["operationId"] == "getTouch"
+    assert "deprecated" not in item["get"]
+    assert paths["/v1/sessions/{sid}/touch/_json-patch"]["patch"]["operationId"] == "jsonPatchTouch"
 
 
-def test_the_error_schema_lists_every_code_and_each_status_its_own(client: FlaskClient) -> None:
+def test_the_touch_path_is_never_a_namespace_and_takes_only_post(client: FlaskClient) -> None:
+    paths = document_of(client)["paths"]
+    assert set(paths["/v1/sessions/{sid}/_touch"]) == {"post"}
+    assert paths["/v1/sessions/{sid}/_touch"]["post"]["operationId"] == "touchSession"
+    assert not [path for path in paths if path.startswith("/v1/sessions/{sid}/_touch/")]
+
+
+def test_every_error_response_is_the_one_error_component_and_lists_its_codes(
+    client: FlaskClient,
+) -> None:
     document = document_of(client)
     codes = error_codes()
     every = document["components"]["schemas"]["Error"]["properties"]["error"]["enum"]
     assert sorted(every) == sorted(code for by_status in codes.values() for code in by_status)
-    not_found = document["components"]["responses"]["NotFound"]["content"]["application/json"]
-    assert not_found["schema"]["allOf"][1]["properties"]["error"]["enum"] == ["not_found"]
+    for name, response in document["components"]["responses"].items():
+        assert response["content"] == {"application/json": {"schema": {"$ref": ERROR}}}, name
+    for status, by_status in codes.items():
+        if status in (405, 500):  # no documented operation answers either
+            continue
+        response = document["components"]["responses"][response_name(status)]
+        assert re.findall(r"^- `(\w+)`: ", response["description"], re.M) == list(by_status)
     unavailable = document["components"]["responses"]["ServiceUnavailable"]
     assert set(unavailable["headers"]) == {"X-Request-ID", "Retry-After"}
 
@@ -163,13 +185,23 @@ def test_every_shipped_schema_is_a_component_and_its_namespace_path_uses_it(
 ) -> None:
     document = document_of(client)
     for name in SHIPPED:
-        ref = f"#/components/schemas/{name}"
+        ref, stored = f"#/components/schemas/{name}", f"#/components/schemas/{name}.stored"
         assert document["components"]["schemas"][name]["title"] == name
+        assert document["components"]["schemas"][f"{name}.stored"]["allOf"] == [
+            {"$ref": "#/components/schemas/StoredDocument"},
+            {"$ref": ref},
+        ]
         item = document["paths"][f"/v1/sessions/{{sid}}/{name}"]
         assert item["put"]["requestBody"]["content"]["application/json"]["schema"] == {"$ref": ref}
-        written = item["put"]["responses"]["200"]["content"]["application/json"]["schema"]
-        assert {"$ref": ref} in written["allOf"]
-        assert item["get"]["tags"] == [f"namespace {name}"]
+        for method in ("put", "patch"):
+            written = item[method]["responses"]["200"]["content"]["application/json"]["schema"]
+            assert written == {"$ref": stored}
+        json_patch = document["paths"][f"/v1/sessions/{{sid}}/{name}/_json-patch"]["patch"]
+        written = json_patch["responses"]["200"]["content"]["application/json"]["schema"]
+        assert written == {"$ref": stored}
+        stem = pascal_case(name)
+        assert item["get"]["tags"] == [stem]
+        assert item["get"]["operationId"] == f"get{stem}"
 
 
 def test_a_component_accepts_what_its_namespace_accepts_and_describes_what_is_stored(
@@ -187,8 +219,8 @@ def test_a_component_accepts_what_its_namespace_accepts_and_describes_what_is_st
     assert stored.status_code == 200
     item = document["paths"][f"/v1/sessions/{{sid}}/{name}"]
     written = item["put"]["responses"]["200"]["content"]["application/json"]["schema"]
-    for schema in written["allOf"]:
-        validator_for(document, schema).validate(stored.get_json())
+    validator_for(document, written).validate(stored.get_json())
+    assert not validator_for(document, written).is_valid({**stored.get_json(), "visits": 1})
 
 
 def write_schemas(folder: Path, files: dict[str, str]) -> Path:

@@ -93,16 +93,32 @@ def test_a_malformed_json_patch_is_400(
     assert store.get("sessionator:{s1}:doc:ns") == seeded
 
 
-def test_a_patch_leaving_no_object_is_409(
+def test_a_json_patch_leaving_no_object_is_409(
     client: FlaskClient, store: redis.Redis, seeded: bytes
 ) -> None:
-    for body, media_type in (
-        ([1], MERGE),
-        ([{"op": "replace", "path": "", "value": 1}], JSON_PATCH),
-    ):
-        response = patch(client, body, media_type)
-        assert (response.status_code, response.get_json()["error"]) == (409, "patch_conflict")
+    response = patch(client, [{"op": "replace", "path": "", "value": 1}], JSON_PATCH)
+    assert (response.status_code, response.get_json()["error"]) == (409, "patch_conflict")
     assert store.get("sessionator:{s1}:doc:ns") == seeded
+
+
+@pytest.mark.parametrize("body", [[1], [], 1, "a", None, True])
+@pytest.mark.parametrize("stored", [True, False])
+def test_a_merge_patch_that_is_not_an_object_is_an_invalid_patch_before_any_read(
+    client: FlaskClient, store: redis.Redis, body: Any, stored: bool
+) -> None:
+    # The OpenAPI document types a merge patch as an object: anything else is malformed,
+    # refused before the namespace is read (so neither 404 nor 412), as a JSON Patch is.
+    if stored:
+        client.put(PATH, json={"a": 1})
+    before = store.get("sessionator:{s1}:doc:ns")
+    response = patch(client, body, MERGE, If_Match='"0000000000000000000000000000000000000000"')
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "invalid_patch",
+        "message": "A merge patch document must be an object: any other JSON value would "
+        "replace the whole document by something else than an object.",
+    }
+    assert store.get("sessionator:{s1}:doc:ns") == before
 
 
 @pytest.mark.parametrize("media_type", ["application/json", "text/plain", "application/patch+json"])

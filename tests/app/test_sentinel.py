@@ -90,7 +90,7 @@ def test_write_replicas_reports_each_acknowledgement(empty_group: SentinelGroup)
         client.patch(
             "/v1/sessions/s/a", data=b'{"w": 2}', content_type="application/merge-patch+json"
         ),
-        client.post("/v1/sessions/s/touch"),
+        client.post("/v1/sessions/s/_touch"),
         client.delete("/v1/sessions/s/a"),
     ]
     assert [(w.status_code, w.headers[REPLICAS_HEADER]) for w in writes] == [(200, "1/1")] * 4

@@ -203,7 +203,7 @@ def test_only_the_granted_tenant_deletes_whole_sessions(
 @pytest.mark.parametrize("tenant", sorted(KEYS))
 def test_only_tenants_that_write_may_touch(http: Service, tenant: str) -> None:
     sid = http.seeded_session()
-    reply = http.call(tenant, "POST", f"/v1/sessions/{sid}/touch")
+    reply = http.call(tenant, "POST", f"/v1/sessions/{sid}/_touch")
     assert reply.status == (200 if WRITES[tenant] else 403)
 
 
