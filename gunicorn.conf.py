@@ -103,3 +103,11 @@ def on_exit(server: Arbiter) -> None:
 
 def pre_request(worker: Worker, req: object) -> None:
     """Nothing: gunicorn's default logs each request's method and path (so its session id)."""
+
+
+def worker_exit(server: Arbiter, worker: Worker) -> None:
+    """Worker, as it exits: add the rate counts it has not synced yet to the shared ones."""
+    from app.access.ratelimit import RateLimiter
+
+    for limiter in list(RateLimiter.live):
+        limiter.close()

@@ -25,6 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from app.access.ratelimit import RateLimiter
 from app.store.embedded import EmbeddedStore
 from tests.httpclient import HttpClient
 
@@ -59,6 +60,15 @@ def installed_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         command.append("--no-build-isolation")
     subprocess.run([*command, str(source)], check=True, timeout=300, capture_output=True)
     return site
+
+
+@pytest.fixture(autouse=True)
+def rate_limiters_closed() -> Iterator[None]:
+    """After each test, stop the rate limiters its apps started (their background syncs would
+    otherwise go on writing counters into the next test's store)."""
+    yield
+    for limiter in list(RateLimiter.live):
+        limiter.close()
 
 
 @pytest.fixture

@@ -27,12 +27,15 @@ and the pipeline goes to each node that holds some.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from limits import RateLimitItem, parse
 
@@ -68,6 +71,8 @@ class KeyCount:
 class RateLimiter:
     """Counts each key's requests in this worker; refuses the one over its tenant's rate."""
 
+    live: ClassVar[weakref.WeakSet[RateLimiter]] = weakref.WeakSet()  # for closing them all
+
     def __init__(
         self,
         client: StoreClient,
@@ -87,6 +92,8 @@ class RateLimiter:
         self._counts: dict[Identity, KeyCount] = {}
         self._lock = threading.Lock()
         self._syncer: threading.Thread | None = None
+        self._closed = threading.Event()
+        RateLimiter.live.add(self)
 
     def hit(self, caller: Caller) -> None:
         """Count one request by ``caller``; raise RateLimited when it is one too many."""
@@ -127,9 +134,18 @@ class RateLimiter:
                     )
                     self._syncer.start()
 
+    def close(self) -> None:
+        """Stop syncing in the background, after adding what is left to the shared counts."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        if self._syncer is not None:
+            self._syncer.join(5)
+        with contextlib.suppress(StoreUnavailable):
+            self.sync()
+
     def _sync_forever(self) -> None:
-        while True:
-            time.sleep(self.sync_seconds)
+        while not self._closed.wait(self.sync_seconds):
             try:
                 self.sync()
             except StoreUnavailable:
@@ -148,8 +164,12 @@ class RateLimiter:
         pipe = self._client.pipeline(transaction=False)
         for identity, count, taken in batch:
             current, previous = self._window_keys(identity, count.window, now)
-            pipe.incrby(current, taken)
-            pipe.pexpire(current, int(count.window * 2000))
+            if taken:
+                pipe.incrby(current, taken)
+                pipe.pexpire(current, int(count.window * 2000))
+            else:  # nothing to add: read only, so an idle worker writes nothing
+                pipe.get(current)
+                pipe.exists(current)
             pipe.get(previous)
         with self._guard.call("rate_sync"):
             replies = pipe.execute()
@@ -160,7 +180,7 @@ class RateLimiter:
     ) -> None:
         with self._lock:
             for n, (_, count, taken) in enumerate(batch):
-                current, previous = replies[3 * n], replies[3 * n + 2]
+                current, previous = replies[3 * n] or 0, replies[3 * n + 2]
                 overlap = 1.0 - (now % count.window) / count.window
                 count.estimate = int(previous or 0) * overlap + int(current)  # type: ignore[call-overload]
                 count.unsynced -= taken
