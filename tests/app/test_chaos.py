@@ -124,6 +124,7 @@ def test_the_service_survives_every_fault_and_loses_no_acknowledged_write(tmp_pa
         "REDIS_URL": f"redis://127.0.0.1:{server.port}",
         "SCHEMA_DIR": str(SCHEMA_DIR),
         "TENANTS_FILE": str(tenants),
+        "RATE_LIMIT": "100000/second",  # failing fast, requests come faster than the default
     }
     process, port = start_gunicorn(env, log=tmp_path / "gunicorn.log")
     traffic = Traffic(HttpClient(f"http://127.0.0.1:{port}", timeout=10))

@@ -18,6 +18,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+import redis
 from sessionator_client import (
     Client,
     ConnectionFailed,
@@ -64,9 +65,22 @@ def limited_url(valkey: EmbeddedStore, tmp_path_factory: pytest.TempPathFactory)
     stop_process(process)
 
 
+SYNC_S = 0.1  # RATE_SYNC_MS: how often the workers share their rate counts
+
+
 @pytest.fixture
-def limited(limited_url: str, redis_url: str) -> str:
-    """The limited gunicorn's URL, with the store (and the rate counters) emptied."""
+def limited(limited_url: str, valkey: EmbeddedStore) -> str:
+    """The limited gunicorn's URL, with the rate counters emptied.
+
+    Each worker counts in memory and syncs every 100 ms, so the store is emptied
+    once the previous test's last counts have been synced, and the test starts
+    once every worker has read the emptied counters back.
+    """
+    time.sleep(2.5 * SYNC_S)
+    client = redis.Redis.from_url(valkey.url)
+    client.flushall()
+    client.close()
+    time.sleep(2.5 * SYNC_S)
     return limited_url
 
 
