@@ -140,7 +140,7 @@ def ready() -> Response:
     except StoreUnavailable as error:
         raise _not_ready() from error
     registry = services.schemas.registry
-    store = {"status": "ok", **read_durability(current_app.extensions[STORE_EXTENSION]).as_json()}
+    store = {"status": "ok", **store_durability().as_json()}
     body = {
         "status": "ready",
         "store": store,
@@ -154,6 +154,11 @@ def ready() -> Response:
         "access": _access(services.tenants),
     }
     return json_response(dumps(body))
+
+
+def store_durability() -> Durability:
+    """What this app's store does when full and across a restart (``/readyz``, the console)."""
+    return read_durability(current_app.extensions[STORE_EXTENSION])
 
 
 def _not_ready() -> StoreUnavailable:
