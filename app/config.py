@@ -43,6 +43,15 @@ class Config:
     LOG_LEVEL: str = "INFO"
     WRITE_REPLICAS: int = 0  # replicas each write waits for (WAIT); 0: none
     WRITE_REPLICAS_TIMEOUT_MS: int = 50
+    CONSOLE: str = ""  # "on" or "off"; empty: on in development, off in production
+    CONSOLE_SECRET: str = ""  # signs the console's cookies; empty: one made per start
+
+    @property
+    def console_on(self) -> bool:
+        """Whether ``/console`` is served: as CONSOLE says, else only in development."""
+        if self.CONSOLE:
+            return self.CONSOLE == "on"
+        return self.SESSIONATOR_ENV == "development"
 
 
 _LIMITS: dict[str, tuple[int, int]] = {
@@ -61,6 +70,7 @@ _LIMITS: dict[str, tuple[int, int]] = {
 WAIT_LATENESS_MS = 100
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MIN_SECRET_LENGTH = 32
 
 
 def load_config(
@@ -90,6 +100,7 @@ def _validated(values: dict[str, Any]) -> Config:
     if not config.KEY_PREFIX or any(c in config.KEY_PREFIX for c in "{}"):
         raise ConfigError("KEY_PREFIX must be non-empty and contain no braces.")
     _check_access(config)
+    _check_console(config)
     if config.LOG_LEVEL not in LOG_LEVELS:
         raise ConfigError(
             f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {config.LOG_LEVEL!r}."
@@ -110,6 +121,17 @@ def _check_access(config: Config) -> None:
         )
     if config.RATE_LIMIT and (problem := rate_limit_problem(config.RATE_LIMIT)):
         raise ConfigError(f"RATE_LIMIT {problem} (or empty for no limit).")
+
+
+def _check_console(config: Config) -> None:
+    """CONSOLE is on or off; a CONSOLE_SECRET given is long enough to sign cookies."""
+    if config.CONSOLE not in ("", "on", "off"):
+        raise ConfigError(f"CONSOLE must be on or off, got {config.CONSOLE[:40]!r}.")
+    if config.CONSOLE_SECRET and len(config.CONSOLE_SECRET) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"CONSOLE_SECRET must be at least {MIN_SECRET_LENGTH} characters (random, shared by "
+            "every process of the service); leave it unset to have one made at each start."
+        )
 
 
 def _bounded_int(name: str, raw: Any, low: int, high: int) -> int:

@@ -37,6 +37,10 @@ def test_environment_then_overrides_win() -> None:
         ({**URL, "MAX_JSON_DEPTH": "0"}, "MAX_JSON_DEPTH must be between 1 and 512, got 0."),
         ({**URL, "REDIS_TIMEOUT_MS": "1"}, "REDIS_TIMEOUT_MS must be between 10 and 60000, got 1."),
         ({**URL, "KEY_PREFIX": "a{b}"}, "KEY_PREFIX must be non-empty and contain no braces."),
+        ({**URL, "CONSOLE": "yes"}, "CONSOLE must be on or off, got 'yes'."),
+        ({**URL, "CONSOLE_SECRET": "short"}, "CONSOLE_SECRET must be at least 32 characters "
+            "(random, shared by every process of the service); leave it unset to have one made "
+            "at each start."),
     ],
 )  # fmt: skip
 def test_bad_values_stop_with_a_sentence_naming_the_variable(
@@ -51,3 +55,18 @@ def test_unknown_override_is_refused() -> None:
     with pytest.raises(ConfigError) as raised:
         load_config({"MAX_BODY": 1}, environ=URL)
     assert str(raised.value) == "Unknown configuration keys: MAX_BODY."
+
+
+@pytest.mark.parametrize(
+    ("environ", "served"),
+    [
+        ({}, True),
+        ({"SESSIONATOR_ENV": "development", "CONSOLE": "off"}, False),
+        ({"SESSIONATOR_ENV": "production", "TENANTS_FILE": "t.yaml"}, False),
+        ({"SESSIONATOR_ENV": "production", "TENANTS_FILE": "t.yaml", "CONSOLE": "on"}, True),
+    ],
+)
+def test_the_console_is_on_in_development_and_off_in_production_unless_switched(
+    environ: dict[str, str], served: bool
+) -> None:
+    assert load_config(environ={**URL, **environ}).console_on is served
