@@ -41,9 +41,9 @@ from app.openapi.components import (
 )
 from app.openapi.paths import (
     ENDPOINTS,
-    UNDOCUMENTED,
     Access,
     Endpoint,
+    is_documented,
     response_name,
 )
 from app.services import Services
@@ -234,7 +234,7 @@ def _operations(
     paths: dict[str, Methods] = {}
     per_namespace: list[tuple[str, Endpoint, Callable[..., Any]]] = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in UNDOCUMENTED:
+        if not is_documented(rule.endpoint):
             continue
         endpoint = ENDPOINTS.get(rule.endpoint)
         if endpoint is None:
