@@ -47,8 +47,8 @@ bp = Blueprint(
     template_folder="templates",
     static_folder="static",
 )
+bp.before_request(guard.authenticate)  # first, so a refused form is audited with its tenant
 bp.before_request(guard.check_csrf)
-bp.before_request(guard.authenticate)
 bp.after_request(guard.security_headers)
 
 
