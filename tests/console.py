@@ -1,8 +1,8 @@
 """Shared by the console's tests: a tenants file, and a browser-like Flask test client.
 
-Two tenants: ``support`` reads everything and writes ``teamName.*``;
+Three tenants: ``support`` reads everything and writes ``teamName.*``;
 ``payments`` reads and writes only ``payments.*``, so every other namespace
-must be invisible to it.
+must be invisible to it; ``platform`` (every grant) writes the tests' data.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from app import create_app
 from app.access.tenants import generate_key, key_digest
 from tests.conftest import SCHEMA_DIR
 
-KEYS = {"support": generate_key(), "payments": generate_key()}
+KEYS = {name: generate_key() for name in ("support", "payments", "platform")}
 SCHEMA_NS = "teamName.objectType.v1"  # has a schema in schemas/
 GOOD = {
     "name": "Ada",
@@ -44,6 +44,10 @@ def tenants_yaml() -> str:
     keys: ["{key_digest(KEYS["payments"])}"]
     read: ["payments.*"]
     write: ["payments.*"]
+  platform:
+    keys: ["{key_digest(KEYS["platform"])}"]
+    read: ["*"]
+    write: ["*"]
 """
 
 

@@ -134,7 +134,9 @@ def look_up() -> Response:
     try:
         session[SID] = identifiers.session_id(typed)
     except InvalidSessionId as error:
-        return page("session.html", 400, sid=None, typed=typed, error=error.message)
+        return page(
+            "session.html", 400, sid=None, namespaces=None, typed=typed, error=error.message
+        )
     return see(".session_page")
 
 

@@ -168,7 +168,9 @@ def test_store_outage_is_503_and_recovers(doomed_store: object) -> None:
             assert (reply.status, reply.headers["Retry-After"]) == (503, "1")
             assert reply.json()["error"] == "store_unavailable"
         store.start()  # type: ignore[attr-defined]
-        back = time.monotonic()  # each worker fails fast for 0.5 s, then probes (app/store/breaker.py)
+        back = (
+            time.monotonic()
+        )  # each worker fails fast for 0.5 s, then probes (app/store/breaker.py)
         while (reply := http.put_json("/v1/sessions/s1/ns", {"v": 2})).status != 200:
             assert reply.status == 503 and time.monotonic() - back < 2.0
             time.sleep(0.05)
