@@ -126,7 +126,7 @@ def test_a_document_the_schema_in_force_refuses_is_marked_with_its_fields(app: F
     services.repository.put_namespace("u1", SCHEMA_NS, document)  # as written before the schema
     page = text(signed_in(app, "support").look_up("u1"))
     assert "Breaks the schema in force." in page
-    assert "<tr><td><code>age</code></td><td>Not a valid integer.</td></tr>" in page
+    assert '<tr><td><code class="field">age</code></td><td>Not a valid integer.</td></tr>' in page
 
 
 def test_a_refused_edit_shows_each_field_error_next_to_the_field_and_stores_nothing(
@@ -143,8 +143,9 @@ def test_a_refused_edit_shows_each_field_error_next_to_the_field_and_stores_noth
     assert reply.status_code == 422
     rows = re.findall(r'<tr class="field-problem">(.*?)</tr>', text(reply))
     assert rows == [
-        '<td><code>age</code></td><td><code>"36"</code></td><td>Not a valid integer.</td>',
-        '<td><code>language</code></td><td><code>"fr-FR"</code></td>'
+        '<td><code class="field">age</code></td><td><code>"36"</code></td>'
+        "<td>Not a valid integer.</td>",
+        '<td><code class="field">language</code></td><td><code>"fr-FR"</code></td>'
         "<td>Must be one of: en-US, en-GB, de-DE.</td>",
     ]
     assert "The namespace's schema refused the document; nothing was saved." in text(reply)
