@@ -171,10 +171,10 @@ class Metrics:
         return RequestTotals(sum(totals.values()), totals["4"], totals["5"])
 
     def _counters(self) -> Iterable[Metric]:
-        """The counters of this process, or of every worker's files in multiprocess mode."""
+        """The request counter of this process, or every worker's counters in multiprocess mode."""
         folder = os.environ.get(MULTIPROC_DIR)
         if not folder:
-            return self.registry.collect()
+            return self.requests.collect()
         files = glob.glob(os.path.join(folder, "counter_*.db"))
         merged: Iterable[Metric] = multiprocess.MultiProcessCollector.merge(files)  # type: ignore[no-untyped-call]
         return merged
