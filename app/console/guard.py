@@ -27,6 +27,8 @@ from app.errors import Unauthorized
 from app.services import current_services
 
 SIGN_IN_LIFETIME = timedelta(hours=8)
+# The largest console form: a document of up to about 1 MiB; larger ones go through the API.
+FORM_LIMIT = 1024 * 1024
 COOKIE_NAME = "sessionator_console"
 # What the browser's session holds: the key, when it signed in, the CSRF token, the session
 # id looked up last, and the previous traffic reading of the health page.
@@ -68,6 +70,15 @@ def cookie_settings(config: Config) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": config.SESSIONATOR_ENV == "production",
         "PERMANENT_SESSION_LIFETIME": SIGN_IN_LIFETIME,
     }
+
+
+def bound_forms() -> None:
+    """Read at most FORM_LIMIT bytes of any console request's body (before_request, first).
+
+    A larger body is refused (413) before it is read, signed in or not.
+    """
+    request.max_content_length = FORM_LIMIT
+    request.max_form_memory_size = FORM_LIMIT
 
 
 def csrf_token() -> str:

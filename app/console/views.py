@@ -22,7 +22,7 @@ from flask import (
     session,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from app import identifiers
@@ -47,7 +47,8 @@ bp = Blueprint(
     template_folder="templates",
     static_folder="static",
 )
-bp.before_request(guard.authenticate)  # first, so a refused form is audited with its tenant
+bp.before_request(guard.bound_forms)
+bp.before_request(guard.authenticate)  # before the CSRF check: a refused form names its tenant
 bp.before_request(guard.check_csrf)
 bp.after_request(guard.security_headers)
 
@@ -189,7 +190,11 @@ def looked_up() -> str:
 
 def audit_save(status: int) -> None:
     """The audit line of a save attempt, as the API's PUT leaves one (marked via console)."""
-    record("put", session.get(SID), request.form.get("ns"), status, via="console")
+    try:
+        namespace = request.form.get("ns")
+    except RequestEntityTooLarge:  # a form too large to read has no namespace to name
+        namespace = None
+    record("put", session.get(SID), namespace, status, via="console")
 
 
 @bp.errorhandler(NotSignedIn)

@@ -300,3 +300,30 @@ def test_a_store_outage_is_a_page_that_says_so_not_json(tmp_path: Path) -> None:
     assert "The session store is unavailable; retry shortly." in text(reply)
     health = text(browser.get("/console/health"))
     assert "Redis does not answer" in health
+
+
+def test_a_document_over_the_namespaces_limit_is_refused_and_the_text_kept(app: Flask) -> None:
+    browser = signed_in(app, "support")
+    browser.look_up("u1")
+    browser.open_editor("teamName.big")
+    big = '{"a": "' + "x" * 600_000 + '"}'
+    reply = browser.post("/console/save", ns="teamName.big", etag="", text=big)
+    assert reply.status_code == 413
+    assert "larger than the 65536-byte limit of namespace 'teamName.big'" in text(reply)
+    assert big in text(reply)
+    assert stored(app.test_client(), "u1", "teamName.big") == 404
+
+
+def test_a_form_over_a_mebibyte_is_refused_before_it_is_read(app: Flask) -> None:
+    browser = signed_in(app, "support")
+    form = {"ns": "teamName.big", "etag": "", "text": "x" * (1024 * 1024), "csrf": browser.csrf()}
+    reply = browser.client.post("/console/save", data=form)
+    assert (reply.status_code, reply.mimetype) == (413, "text/html")
+    assert "Error 413" in text(reply)
+    assert stored(app.test_client(), "u1", "teamName.big") == 404
+
+
+def test_a_large_form_without_a_sign_in_goes_to_the_sign_in_page_unread(app: Flask) -> None:
+    form = {"ns": "teamName.big", "text": "x" * (1024 * 1024)}
+    reply = app.test_client().post("/console/save", data=form)
+    assert (reply.status_code, reply.headers["Location"]) == (303, "/console/sign-in")
