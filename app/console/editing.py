@@ -16,7 +16,8 @@ from typing import Any
 from app.access.grants import require_read, require_write
 from app.access.quotas import size_limit
 from app.api.writes import put_document
-from app.console.lookup import NamespaceView, namespace_view, pretty
+from app.console.lookup import NamespaceView, namespace_view
+from app.console.pretty import pretty
 from app.documents import client_data, parse_document
 from app.errors import PreconditionFailed, ServiceError
 from app.services import current_services

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.access.grants import current_caller, readable
+from app.console.pretty import pretty
 from app.documents import client_data, with_expiry
 from app.services import current_services
 from app.store.preconditions import etag_of
@@ -84,8 +85,3 @@ def verdict(registry: Registry, name: str, data: dict[str, Any], version: str | 
     if version != entry.schema.digest:
         return Verdict("valid", "Valid under the schema in force (written under another version).")
     return Verdict("valid", "Valid under the schema in force.")
-
-
-def pretty(data: Any) -> str:
-    """JSON for people: indented, keys in their stored order, characters unescaped."""
-    return json.dumps(data, indent=2, ensure_ascii=False)

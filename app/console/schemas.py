@@ -7,10 +7,10 @@ promises that a namespace the tenant may not read appears nowhere in it).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from app.access.grants import current_caller
+from app.console.pretty import pretty
 from app.documents import iso_milliseconds
 from app.services import current_services
 from schema_registry import Registry, SchemaEntry, SchemaProblem, to_json_schema
@@ -53,7 +53,7 @@ def schema_view(entry: SchemaEntry, registry: Registry) -> SchemaView:
         iso_milliseconds(entry.loaded_at),
         entry.problems,
         None if schema is None else schema.text,
-        None if exported is None else json.dumps(exported, indent=2, ensure_ascii=False),
+        None if exported is None else pretty(exported),
     )
 
 
