@@ -6,6 +6,7 @@ sentence that names the variable. Nothing changes the configuration later.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -44,7 +45,7 @@ class Config:
     WRITE_REPLICAS: int = 0  # replicas each write waits for (WAIT); 0: none
     WRITE_REPLICAS_TIMEOUT_MS: int = 50
     CONSOLE: str = ""  # "on" or "off"; empty: on in development, off in production
-    CONSOLE_SECRET: str = ""  # signs the console's cookies; empty: one made per start
+    CONSOLE_SECRET: str = dataclasses.field(default="", repr=False)  # signs console cookies
 
     @property
     def console_on(self) -> bool:

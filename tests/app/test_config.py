@@ -70,3 +70,10 @@ def test_the_console_is_on_in_development_and_off_in_production_unless_switched(
     environ: dict[str, str], served: bool
 ) -> None:
     assert load_config(environ={**URL, **environ}).console_on is served
+
+
+def test_the_console_secret_is_kept_out_of_the_configurations_repr() -> None:
+    secret = "a-secret-of-at-least-thirty-two-characters"
+    config = load_config(environ={**URL, "CONSOLE_SECRET": secret})
+    assert secret == config.CONSOLE_SECRET
+    assert secret not in repr(config)
