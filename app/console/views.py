@@ -197,10 +197,16 @@ def audit_save(status: int) -> None:
     record("put", session.get(SID), namespace, status, via="console")
 
 
+def audit_if_save(status: int) -> None:
+    """A save refused before its view ran (sign-in, rate, CSRF) is audited too, as the API's."""
+    if request.endpoint == "console.save":
+        audit_save(status)
+
+
 @bp.errorhandler(NotSignedIn)
 def to_sign_in(error: NotSignedIn) -> Response:
-    if request.endpoint == "console.save":
-        audit_save(401)
+    """Back to the sign-in page, saying why when a sign-in ended."""
+    audit_if_save(401)
     if error.message:
         flash(error.message, "error")
     return see(".sign_in")
@@ -208,13 +214,15 @@ def to_sign_in(error: NotSignedIn) -> Response:
 
 @bp.errorhandler(ConsoleRefusal)
 def refused(error: ConsoleRefusal) -> Response:
-    if request.endpoint == "console.save":
-        audit_save(error.status)  # a forged or stale form is a refused write attempt too
+    """A page saying why the console refused the request (a stale form, no session)."""
+    audit_if_save(error.status)
     return error_page(error.status, error.message)
 
 
 @bp.errorhandler(ServiceError)
 def service_error(error: ServiceError) -> Response:
+    """The API's refusal (403, 429, 503...) as a page, with the same status and headers."""
+    audit_if_save(error.status)
     response = error_page(error.status, error.message)
     response.headers.update(error.headers)
     return response
@@ -222,6 +230,7 @@ def service_error(error: ServiceError) -> Response:
 
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException) -> Response:
+    """Werkzeug's own refusals (a body over the form limit...) as a page."""
     status = error.code or 500
     message = (error.description or "The request could not be served.").split("  ")[0]
     return error_page(status, message)
@@ -229,5 +238,6 @@ def http_error(error: HTTPException) -> Response:
 
 @bp.errorhandler(Exception)
 def unexpected(error: Exception) -> Response:
+    """A bug: logged with its trace, shown as a page without one."""
     log.exception("Unhandled error in the console", exc_info=error)
     return error_page(500, "The console failed; this is a bug.")

@@ -7,6 +7,7 @@ test_console_browser.py.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -264,3 +265,19 @@ def test_an_open_service_needs_no_sign_in_and_says_it_is_open(redis_url: str) ->
     assert "Tenant <code>open</code>" in page
     assert "This service runs <strong>open</strong>" in page
     assert "Sign out" not in page
+
+
+def test_a_console_over_its_keys_rate_is_refused_like_the_api_and_audited(
+    redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="app.access.audit")
+    app = console_app(redis_url, tmp_path, RATE_LIMIT="5/minute")
+    browser = signed_in(app, "support")  # sign-in and its page: 2 requests counted
+    browser.look_up("u1")  # 2 more
+    browser.open_editor(SCHEMA_NS)  # the fifth
+    reply = browser.post("/console/save", ns=SCHEMA_NS, etag="", text=json.dumps(GOOD))
+    assert reply.status_code == 429 and int(reply.headers["Retry-After"]) >= 1
+    page = html.unescape(reply.get_data(as_text=True))
+    assert "Tenant 'support' is over its rate limit of 5/minute per key" in page
+    [line] = [r.fields for r in caplog.records if r.name == "app.access.audit"]  # type: ignore[attr-defined]
+    assert (line["namespace"], line["status"], line["via"]) == (SCHEMA_NS, 429, "console")
