@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -116,10 +117,11 @@ class Browser:
         """Click a button that submits a form; wait until the next page has replaced this one."""
         page = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(By.CSS_SELECTOR, css).click()
-        WebDriverWait(self.driver, 10).until(staleness_of(page))
-        WebDriverWait(self.driver, 10).until(
-            lambda driver: driver.execute_script("return document.readyState") == "complete"
-        )
+        # While the page changes, the driver may answer with other errors than "stale" (a
+        # node "does not belong to the document"): those mean "not yet", so keep waiting.
+        wait = WebDriverWait(self.driver, 10, ignored_exceptions=(WebDriverException,))
+        wait.until(staleness_of(page))
+        wait.until(lambda driver: driver.execute_script("return document.readyState") == "complete")
 
     def sign_in(self, tenant: str) -> None:
         self.open("/console/sign-in")
