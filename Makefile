@@ -1,6 +1,6 @@
 # Sessionator: `make run` serves, `make test` tests. Both set up .venv first.
 .DEFAULT_GOAL := help
-.PHONY: help install run test schemathesis lint format bench clean
+.PHONY: help install run test schemathesis lint format bench screenshots clean
 
 PYTHON ?= python3
 VENV   := .venv
@@ -55,6 +55,9 @@ format: $(STAMP) ## apply ruff's formatting and import order
 
 bench: $(STAMP) ## load-test the service against the minimal-Flask floor (needs wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+screenshots: $(STAMP) ## retake docs/console/*.png with the browser tests (needs chromium)
+	SESSIONATOR_SCREENSHOTS=docs/console $(BIN)/pytest tests/app/test_console_browser.py -q
 
 clean: ## remove the venv, the embedded store's data and caches
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/results

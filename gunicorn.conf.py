@@ -5,6 +5,7 @@ takes PORT from the environment (bind 0.0.0.0:$PORT when set).
 """
 
 import os
+import secrets
 import tempfile
 
 # Metrics add up over every worker through files in PROMETHEUS_MULTIPROC_DIR
@@ -18,6 +19,12 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sessionator-metrics-")
     os.environ["SESSIONATOR_TEMPORARY_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+# The console (/console) signs its cookies with CONSOLE_SECRET, which every worker must
+# share. Without one given, each start of gunicorn makes one here, in the master, before
+# the workers fork: sign-ins then end when the service restarts (a SIGHUP reload keeps it).
+if not os.environ.get("CONSOLE_SECRET"):
+    os.environ["CONSOLE_SECRET"] = secrets.token_urlsafe(32)
 
 # Gunicorn reads WEB_CONCURRENCY itself but defaults to 1; our contract says 2.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

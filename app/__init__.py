@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import metrics
+from app import console, metrics
 from app.access.ratelimit import RateLimiter
 from app.access.tenants import TenantsHolder
 from app.api import probes
@@ -61,6 +61,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(probes.bp)
     metrics.install(app, counted)
     app.register_blueprint(apidocs_bp)
+    if config.console_on:  # off: /console is a JSON 404 like any unknown path
+        app.config.update(console.cookie_settings(config))
+        app.register_blueprint(console.bp)
     register_error_handlers(app)
     app.wsgi_app = EncodedSlashGuard(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -6,6 +6,7 @@ sentence that names the variable. Nothing changes the configuration later.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -48,6 +49,15 @@ class Config:
     WRITE_REPLICAS_TIMEOUT_MS: int = 50
     EMBEDDED_STORE_FSYNC: str = "everysec"  # the embedded store's appendfsync: or "always"
     REQUEST_READ_TIMEOUT_MS: int = 10_000  # a request must arrive whole within this (the worker)
+    CONSOLE: str = ""  # "on" or "off"; empty: on in development, off in production
+    CONSOLE_SECRET: str = dataclasses.field(default="", repr=False)  # signs console cookies
+
+    @property
+    def console_on(self) -> bool:
+        """Whether ``/console`` is served: as CONSOLE says, else only in development."""
+        if self.CONSOLE:
+            return self.CONSOLE == "on"
+        return self.SESSIONATOR_ENV == "development"
 
 
 _LIMITS: dict[str, tuple[int, int]] = {
@@ -69,6 +79,7 @@ WAIT_LATENESS_MS = 100
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 FSYNC_POLICIES = ("everysec", "always")
+MIN_SECRET_LENGTH = 32
 
 
 def load_config(
@@ -107,6 +118,7 @@ def _validated(values: dict[str, Any]) -> Config:
             f"SCHEMA_COMPATIBILITY must be {' or '.join(COMPATIBILITY_MODES)}, "
             f"got {config.SCHEMA_COMPATIBILITY!r}."
         )
+    _check_console(config)
     if config.LOG_LEVEL not in LOG_LEVELS:
         raise ConfigError(
             f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {config.LOG_LEVEL!r}."
@@ -127,6 +139,17 @@ def _check_access(config: Config) -> None:
         )
     if config.RATE_LIMIT and (problem := rate_limit_problem(config.RATE_LIMIT)):
         raise ConfigError(f"RATE_LIMIT {problem} (or empty for no limit).")
+
+
+def _check_console(config: Config) -> None:
+    """CONSOLE is on or off; a CONSOLE_SECRET given is long enough to sign cookies."""
+    if config.CONSOLE not in ("", "on", "off"):
+        raise ConfigError(f"CONSOLE must be on or off, got {config.CONSOLE[:40]!r}.")
+    if config.CONSOLE_SECRET and len(config.CONSOLE_SECRET) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"CONSOLE_SECRET must be at least {MIN_SECRET_LENGTH} characters (random, shared by "
+            "every process of the service); leave it unset to have one made at each start."
+        )
 
 
 def _bounded_int(name: str, raw: Any, low: int, high: int) -> int:

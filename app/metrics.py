@@ -25,6 +25,8 @@ import glob
 import os
 import re
 import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import (
@@ -37,6 +39,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.metrics_core import Metric
 
 from app.logs import elapsed_seconds, route_of
 from app.services import current_services
@@ -53,6 +56,7 @@ METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 WRITES = frozenset(
     ("sessions.put_namespace", "sessions.patch_namespace", "sessions.json_patch_namespace")
 )
+REQUESTS = "sessionator_http_requests"  # the counter of requests answered
 
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
@@ -64,6 +68,15 @@ _EXPIRES = re.compile(rb',"_expires":(?:null|"[^"]*")')
 bp = Blueprint("metrics", __name__)
 
 
+@dataclass(frozen=True)
+class RequestTotals:
+    """Requests answered since the service started: all, refused (4xx) and failed (5xx)."""
+
+    answered: float
+    refused: float
+    failed: float
+
+
 class Metrics:
     """Every metric of one app, in a registry of its own (so tests may build many apps)."""
 
@@ -73,7 +86,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         by_request = ("method", "route", "status")
         self.requests = Counter(
-            "sessionator_http_requests",
+            REQUESTS,
             "Requests answered, by method, route template and status.",
             by_request,
             registry=self.registry,
@@ -146,6 +159,27 @@ class Metrics:
             self.schema_reloads.inc()
             self.schema_reload_errors.inc(len(registry.problems))
         self.schema_problems.set(len(registry.problems))
+
+    def request_totals(self) -> RequestTotals:
+        """Requests answered so far, by every worker (in multiprocess mode), by outcome."""
+        totals = {"2": 0.0, "4": 0.0, "5": 0.0}
+        for family in self._counters():
+            if family.name != REQUESTS:
+                continue
+            for sample in family.samples:
+                if sample.name == REQUESTS + "_total":
+                    kind = sample.labels["status"][:1]
+                    totals[kind] = totals.get(kind, 0.0) + sample.value
+        return RequestTotals(sum(totals.values()), totals["4"], totals["5"])
+
+    def _counters(self) -> Iterable[Metric]:
+        """The request counter of this process, or every worker's counters in multiprocess mode."""
+        folder = os.environ.get(MULTIPROC_DIR)
+        if not folder:
+            return self.requests.collect()
+        files = glob.glob(os.path.join(folder, "counter_*.db"))
+        merged: Iterable[Metric] = multiprocess.MultiProcessCollector.merge(files)  # type: ignore[no-untyped-call]
+        return merged
 
     def exposition(self) -> bytes:
         """The text format of every metric: every worker's, in multiprocess mode."""

@@ -30,20 +30,32 @@ def record_write(response: Response) -> Response:
     action = ACTIONS.get(request.endpoint or "")
     if action is None:
         return response
-    caller = g.get("caller")
     view_args = request.view_args or {}
+    record(action, view_args.get("sid"), view_args.get("ns"), response.status_code)
+    return response
+
+
+def record(
+    action: str, session: object, namespace: object, status: int, via: str | None = None
+) -> None:
+    """Log the audit line of one write or delete attempt by this request's caller.
+
+    ``via`` names where the attempt came from when not the HTTP API (the console).
+    """
+    caller = g.get("caller")
     fields = {
         "event": "audit",
         "tenant": caller.tenant.name if caller else None,
         "keyId": caller.key_id if caller else None,
-        "session": _shown(view_args.get("sid")),
-        "namespace": _shown(view_args.get("ns")),
+        "session": _shown(session),
+        "namespace": _shown(namespace),
         "action": action,
-        "status": response.status_code,
+        "status": status,
         "requestId": g.get("request_id"),
     }
-    log.info("%s %s", action, response.status_code, extra={"fields": fields})
-    return response
+    if via is not None:
+        fields["via"] = via
+    log.info("%s %s", action, status, extra={"fields": fields})
 
 
 def _shown(value: object) -> str | None:

@@ -33,12 +33,25 @@ def authenticate() -> None:
     scheme, _, key = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized("Send the API key as Authorization: Bearer <key>; no other scheme.")
-    caller = services.tenants.tenants.authenticate(key.strip())
+    g.caller = identify(key.strip())
+
+
+def identify(key: str) -> Caller:
+    """The caller holding ``key``, counted against its rate; Unauthorized if no tenant does.
+
+    The one check of a key, whether it came as a Bearer header or from the
+    console's sign-in: the API and the console authenticate the same way.
+    An open service (no tenants file) has no keys: anyone is its ``open`` tenant.
+    """
+    services = current_services()
+    if services.tenants is None:
+        return _OPEN_CALLER
+    caller = services.tenants.tenants.authenticate(key)
     if caller is None:
         raise Unauthorized("The API key is not valid: unknown, revoked or mistyped.")
-    g.caller = caller
     if services.rate_limiter is not None:
         services.rate_limiter.hit(caller)
+    return caller
 
 
 def optional_caller() -> Caller | None:

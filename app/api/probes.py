@@ -53,13 +53,9 @@ def ready() -> Response:
 
 def _details(services: Services) -> dict[str, object]:
     """What a caller with a key learns: the store's durability, the schemas, the access mode."""
-    try:
-        durability = services.repository.durability()
-    except StoreUnavailable as error:
-        durability = Durability(unreadable=error.reason or error.message)
     registry = services.schemas.registry
     return {
-        "store": {"status": "ok", **durability.as_json()},
+        "store": {"status": "ok", **store_durability().as_json()},
         "schemas": {
             "loaded": True,  # create_app loads them before the worker serves anything
             "inForce": sum(1 for entry in registry.entries() if entry.schema is not None),
@@ -69,6 +65,14 @@ def _details(services: Services) -> dict[str, object]:
         },
         "access": _access(services.tenants),
     }
+
+
+def store_durability() -> Durability:
+    """What this app's store does when full and across a restart (``/readyz``, the console)."""
+    try:
+        return current_services().repository.durability()
+    except StoreUnavailable as error:
+        return Durability(unreadable=error.reason or error.message)
 
 
 def _not_ready() -> StoreUnavailable:

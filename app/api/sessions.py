@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, Response, after_this_request, request
 
 from app import identifiers
@@ -20,17 +18,16 @@ from app.access.quotas import size_limit
 from app.api.conditions import not_modified, write_preconditions
 from app.api.http import allow_query, json_response, read_json_object, requested_namespaces
 from app.api.patching import JSON_PATCH, MEDIA_TYPES, PatchStep, read_patch
-from app.documents import client_data, dumps, stamp, with_expiry
+from app.api.writes import put_document
+from app.documents import client_data, dumps, with_expiry
 from app.errors import (
     NotFound,
-    TooManyNamespaces,
     namespace_not_found,
     namespace_precondition_failed,
 )
 from app.services import current_services
 from app.store.preconditions import etag_of
 from app.store.repository import WriteOutcome
-from app.validation import validate_for_namespace
 
 bp = Blueprint("sessions", __name__, url_prefix="/v1/sessions")
 # RFC 9745: when `POST .../touch` was deprecated (2026-12-07), as a structured-field date.
@@ -115,15 +112,7 @@ def put_namespace(sid: str, ns: str) -> Response:
     registry = services.schemas.registry  # one snapshot for the size limit, validation and ttl
     limit = size_limit(registry, ns, config.MAX_BODY_BYTES)
     data = client_data(read_json_object(request, limit, config.MAX_JSON_DEPTH))
-    schema = validate_for_namespace(registry, ns, data)
-    version, ttl = (schema.digest, schema.ttl_seconds) if schema else (None, None)
-    document = stamp(data, sid, ns, datetime.now(UTC), schema_version=version)
-    preconditions = write_preconditions(request)
-    outcome, expires = services.repository.write(sid, ns, preconditions, document, ttl)
-    if outcome == WriteOutcome.TOO_MANY_NAMESPACES:
-        raise TooManyNamespaces(services.repository.max_namespaces)
-    if outcome != WriteOutcome.DONE:
-        raise namespace_precondition_failed(sid, ns)
+    document, expires = put_document(sid, ns, data, write_preconditions(request), registry)
     return with_etag(json_response(with_expiry(document, expires)), document)
 
 

@@ -37,7 +37,7 @@ from app.openapi.components import (
     NamespaceComponent,
     namespace_components,
 )
-from app.openapi.endpoints import ENDPOINTS, UNDOCUMENTED
+from app.openapi.endpoints import ENDPOINTS, is_documented
 from app.openapi.naming import namespace_stems
 from app.openapi.parameters import HEADERS, PARAMETERS
 from app.openapi.paths import Access, Endpoint, NamespacePath, response_name
@@ -152,7 +152,7 @@ def _operations(
     paths: dict[str, Methods] = {}
     per_namespace: list[tuple[str, str, Endpoint, Callable[..., Any]]] = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in UNDOCUMENTED:
+        if not is_documented(rule.endpoint):
             continue
         endpoint = ENDPOINTS.get(rule.endpoint)
         if endpoint is None:

@@ -202,3 +202,11 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 UNDOCUMENTED = frozenset({"static"})  # Flask's own static route: the service has no static folder
+# Blueprints of pages for people, not API: the operator console (docs/console.md).
+UNDOCUMENTED_BLUEPRINTS = frozenset({"console"})
+
+
+def is_documented(endpoint: str) -> bool:
+    """Whether the route of ``endpoint`` belongs in the OpenAPI document."""
+    blueprint, _, _ = endpoint.rpartition(".")
+    return endpoint not in UNDOCUMENTED and blueprint not in UNDOCUMENTED_BLUEPRINTS

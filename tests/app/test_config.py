@@ -37,6 +37,10 @@ def test_environment_then_overrides_win() -> None:
         ({**URL, "MAX_JSON_DEPTH": "0"}, "MAX_JSON_DEPTH must be between 1 and 512, got 0."),
         ({**URL, "REDIS_TIMEOUT_MS": "1"}, "REDIS_TIMEOUT_MS must be between 10 and 60000, got 1."),
         ({**URL, "KEY_PREFIX": "a{b}"}, "KEY_PREFIX must be non-empty and contain no braces."),
+        ({**URL, "CONSOLE": "yes"}, "CONSOLE must be on or off, got 'yes'."),
+        ({**URL, "CONSOLE_SECRET": "short"}, "CONSOLE_SECRET must be at least 32 characters "
+            "(random, shared by every process of the service); leave it unset to have one made "
+            "at each start."),
     ],
 )  # fmt: skip
 def test_bad_values_stop_with_a_sentence_naming_the_variable(
@@ -60,3 +64,25 @@ def test_schema_compatibility_is_backward_unless_set_to_none() -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(environ={**URL, "SCHEMA_COMPATIBILITY": "forward"})
     assert str(raised.value) == "SCHEMA_COMPATIBILITY must be backward or none, got 'forward'."
+
+
+@pytest.mark.parametrize(
+    ("environ", "served"),
+    [
+        ({}, True),
+        ({"SESSIONATOR_ENV": "development", "CONSOLE": "off"}, False),
+        ({"SESSIONATOR_ENV": "production", "TENANTS_FILE": "t.yaml"}, False),
+        ({"SESSIONATOR_ENV": "production", "TENANTS_FILE": "t.yaml", "CONSOLE": "on"}, True),
+    ],
+)
+def test_the_console_is_on_in_development_and_off_in_production_unless_switched(
+    environ: dict[str, str], served: bool
+) -> None:
+    assert load_config(environ={**URL, **environ}).console_on is served
+
+
+def test_the_console_secret_is_kept_out_of_the_configurations_repr() -> None:
+    secret = "a-secret-of-at-least-thirty-two-characters"
+    config = load_config(environ={**URL, "CONSOLE_SECRET": secret})
+    assert secret == config.CONSOLE_SECRET
+    assert secret not in repr(config)

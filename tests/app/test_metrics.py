@@ -19,7 +19,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import create_app
-from app.metrics import Metrics, stored_size
+from app.metrics import Metrics, RequestTotals, stored_size
 from app.services import Services
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient
@@ -233,6 +233,17 @@ def test_each_app_counts_in_a_registry_of_its_own(make_app: Callable[..., Flask]
     assert isinstance(first.application.extensions["sessionator.metrics"], Metrics)
 
 
+def test_request_totals_count_every_answer_and_its_refusals_and_failures(
+    client: FlaskClient,
+) -> None:
+    metrics: Metrics = client.application.extensions["sessionator.metrics"]
+    client.put(f"/v1/sessions/user-1/{CART}", json=GOOD_CART)
+    client.put(f"/v1/sessions/user-1/{CART}", json=BAD_CART)
+    client.get("/v1/sessions/bad%20id")
+    client.get("/nowhere")
+    assert metrics.request_totals() == RequestTotals(answered=4, refused=3, failed=0)
+
+
 # Through gunicorn: two worker processes, one scrape.
 
 
@@ -293,6 +304,20 @@ def test_one_scrape_counts_the_requests_of_every_worker(
     served = [count for count in by_worker if count]
     assert len(served) == 2 and sum(served) == 50, by_worker  # both workers served some
     assert not (counts / "counter_999999.db").exists()
+
+
+@pytest.mark.gunicorn
+def test_request_totals_add_up_every_workers_files(
+    workers: tuple[HttpClient, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http, _, counts = workers
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(counts))
+    before = Metrics().request_totals()  # the start-up probe's /readyz
+    for number in range(20):
+        assert http.get(f"/v1/sessions/spread-{number}").status == 200
+    assert http.get("/v1/sessions/bad%20id").status == 400
+    after = Metrics().request_totals()
+    assert (after.answered - before.answered, after.refused, after.failed) == (21, 1, 0)
 
 
 def parse_files(names: list[str]) -> Samples:

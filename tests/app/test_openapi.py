@@ -125,11 +125,19 @@ def test_with_a_tenants_file_the_document_is_valid_and_v1_asks_for_a_bearer_key(
 def test_every_route_and_method_of_the_app_is_documented(app: Flask, client: FlaskClient) -> None:
     document = document_of(client)
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint == "static" or rule.endpoint.startswith("console."):
             continue
         path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         documented = set(document["paths"][path])
         assert {m.lower() for m in rule.methods or ()} - {"head", "options"} <= documented
+
+
+def test_the_consoles_pages_for_people_are_not_in_the_api_document(
+    app: Flask, client: FlaskClient
+) -> None:
+    console = [rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/console")]
+    assert "/console/session" in console  # the console is on in development
+    assert not [path for path in document_of(client)["paths"] if path.startswith("/console")]
 
 
 def test_the_old_touch_path_also_documents_the_namespace_called_touch(client: FlaskClient) -> None:

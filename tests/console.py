@@ -1,0 +1,108 @@
+"""Shared by the console's tests: a tenants file, and a browser-like Flask test client.
+
+Three tenants: ``support`` reads everything and writes ``teamName.*``;
+``payments`` reads and writes only ``payments.*``, so every other namespace
+must be invisible to it; ``platform`` (every grant) writes the tests' data.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from app import create_app
+from app.access.tenants import generate_key, key_digest
+from tests.conftest import SCHEMA_DIR
+
+KEYS = {name: generate_key() for name in ("support", "payments", "platform")}
+SCHEMA_NS = "teamName.objectType.v1"  # has a schema in schemas/
+GOOD = {
+    "name": "Ada",
+    "age": 36,
+    "height": 170.5,
+    "friends": [{"name": "Grace", "age": 45}],
+    "language": "en-GB",
+    "pet": {"name": "Tom", "species": "cat"},
+}
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+ETAG_FIELD = re.compile(r'name="etag" value="([^"]*)"')
+
+
+def tenants_yaml() -> str:
+    """The tenants file of the console's tests."""
+    return f"""tenants:
+  support:
+    keys: ["{key_digest(KEYS["support"])}"]
+    read: ["*"]
+    write: ["teamName.*"]
+  payments:
+    keys: ["{key_digest(KEYS["payments"])}"]
+    read: ["payments.*"]
+    write: ["payments.*"]
+  platform:
+    keys: ["{key_digest(KEYS["platform"])}"]
+    read: ["*"]
+    write: ["*"]
+"""
+
+
+def console_app(redis_url: str, folder: Path, **config: Any) -> Flask:
+    """The service with the tenants above and the shipped schemas; the console on."""
+    tenants = folder / "tenants.yaml"
+    tenants.write_text(tenants_yaml())
+    settings = {
+        "REDIS_URL": redis_url,
+        "SCHEMA_DIR": str(SCHEMA_DIR),
+        "SCHEMA_POLL_MS": 0,
+        "TENANTS_FILE": str(tenants),
+        "TENANTS_POLL_MS": 0,
+    }
+    return create_app({**settings, **config})
+
+
+class Console:
+    """A Flask test client used as a browser would: forms carry the last page's CSRF token."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.last: TestResponse | None = None
+
+    def get(self, path: str) -> TestResponse:
+        self.last = self.client.get(path, buffered=True)
+        return self.last
+
+    def post(self, path: str, **form: str) -> TestResponse:
+        """POST ``form`` with the CSRF token of the last page shown (unless given)."""
+        form.setdefault("csrf", self.csrf())
+        self.last = self.client.post(path, data=form, buffered=True)
+        return self.last
+
+    def csrf(self) -> str:
+        assert self.last is not None, "no page shown yet"
+        found = CSRF_FIELD.search(self.last.get_data(as_text=True))
+        assert found, "the last page has no form"
+        return found[1]
+
+    def sign_in(self, tenant: str) -> None:
+        self.get("/console/sign-in")
+        assert self.post("/console/sign-in", key=KEYS[tenant]).status_code == 303
+        assert self.get("/console/me").status_code == 200
+
+    def look_up(self, sid: str) -> TestResponse:
+        reply = self.post("/console/session", sid=sid)
+        assert (reply.status_code, reply.headers["Location"]) == (303, "/console/session")
+        return self.get("/console/session")
+
+    def open_editor(self, ns: str) -> TestResponse:
+        return self.post("/console/edit", ns=ns)
+
+    def etag(self) -> str:
+        assert self.last is not None
+        found = ETAG_FIELD.search(self.last.get_data(as_text=True))
+        assert found, "the last page is not an edit page"
+        return found[1]
