@@ -1,4 +1,4 @@
-"""The sessionator command: run the service, check schemas and audit data, make API keys."""
+"""The sessionator command: run the service, check schemas, audit and migrate data, make keys."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from app import schema_cli
+from app import schema_cli, store_cli
 from app.access.tenants import TenantsFileError, generate_key, key_digest, load_tenants
 from app.config import ConfigError, load_config
 from app.store.embedded import EmbeddedStore, EmbeddedStoreError, exit_with_parent
@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.add_argument("gunicorn_args", nargs=argparse.REMAINDER, help="passed on to gunicorn")
     schema_cli.add_commands(commands)
+    store_cli.add_commands(commands)
     keys = commands.add_parser("keys", help="make API keys for the tenants file")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
     create = key_commands.add_parser(
@@ -43,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         return create_key(args.tenant)
     if args.command == "schemas":
         return schema_cli.run(args)
+    if args.command == "store":
+        return store_cli.run(args)
     if os.environ.get("SESSIONATOR_EXIT_WITH_PARENT") == "1":
         exit_with_parent()  # `make run` killed by a script takes the service down too
     return run_service(Path(args.var_dir), args.gunicorn_args)

@@ -64,23 +64,54 @@ def stamp(
         raise InvalidJson("The body contains a lone surrogate (\\ud800-\\udfff).") from None
 
 
+# A document's forms, all owned here:
+# - as written (``stamp``): {"_session":S,"_namespace":N,"_modified":M,[...,] client data}; its
+#   SHA-1 is its ETag;
+# - as served (``with_expiry``): the same with ``"_expires"`` after ``_modified``;
+# - as stored (``compact``): without the ``_session`` and ``_namespace`` members, which the
+#   store's key and field already say: ``{"_modified":M,...}``.
+# Neither identifier can hold a quote or a backslash, so these are exact byte operations.
+_MODIFIED = b'"_modified":"'
+_EXPIRES = re.compile(rb',"_expires":(?:null|"[^"]*")')
+
+
+def head(session_id: str, namespace: str) -> bytes:
+    """How every written document of this namespace begins, up to its ``_modified``."""
+    return b'{"_session":"' + session_id.encode() + b'","_namespace":"' + namespace.encode() + b'",'
+
+
+def compact(document: bytes, session_id: str, namespace: str) -> bytes:
+    """A written document as the store keeps it: without its (known) first two members."""
+    start = head(session_id, namespace)
+    if not document.startswith(start):
+        raise ValueError("not a document of this session and namespace")
+    return b"{" + document[len(start) :]
+
+
+def expand(stored: bytes, session_id: str, namespace: str) -> bytes:
+    """A stored document as written (its ETag is the SHA-1 of this)."""
+    return head(session_id, namespace) + stored[1:]
+
+
 def with_expiry(document: bytes, expires_at_ms: int | None) -> bytes:
-    """A stored document as served: ``_expires`` (UTC, or null: never) after ``_modified``.
+    """A written document as served: ``_expires`` (UTC, or null: never) after ``_modified``.
 
     Expiry is not stored in the document, because a session's expiry moves
     whenever any of its namespaces is written; it is read with the document
-    and spliced in. Stored documents always begin with ``_session``,
-    ``_namespace`` and ``_modified`` (24 characters), and neither identifier
-    can contain a quote, so the first ``,"_modified":"`` is ours.
+    and spliced in. ``_modified`` is the third member and ours, 24 characters.
     """
     if expires_at_ms is None:
         value = b"null"
     else:
         moment = datetime.fromtimestamp(expires_at_ms / 1000, UTC)
         value = b'"' + iso_milliseconds(moment).encode() + b'"'
-    marker = b',"_modified":"'
-    at = document.index(marker) + len(marker) + 25
+    at = document.index(_MODIFIED) + len(_MODIFIED) + 25
     return document[:at] + b',"_expires":' + value + document[at:]
+
+
+def without_expiry(served: bytes) -> bytes:
+    """A served document as written: ``with_expiry`` undone (its size, its ETag)."""
+    return _EXPIRES.sub(b"", served, count=1)
 
 
 def dumps(value: Any) -> bytes:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from prometheus_client import (
 )
 from prometheus_client.metrics_core import Metric
 
+from app.documents import without_expiry
 from app.logs import elapsed_seconds, route_of
 from app.services import current_services
 from schema_registry import Registry
@@ -62,8 +62,6 @@ REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 SIZE_BUCKETS = tuple(float(4**power) for power in range(3, 13))  # 64 B to 16 MiB
 
-# The _expires member that responses splice into a stored document (documents.with_expiry).
-_EXPIRES = re.compile(rb',"_expires":(?:null|"[^"]*")')
 
 bp = Blueprint("metrics", __name__)
 
@@ -237,13 +235,8 @@ def _namespace_label() -> str:
 
 
 def stored_size(served: bytes) -> int:
-    """The stored size of a document as served: less the ``_expires`` that serving adds.
-
-    ``_expires`` follows ``_session``, ``_namespace`` and ``_modified``, so it is
-    within the first kilobyte (identifiers are at most 256 and 128 characters).
-    """
-    found = _EXPIRES.search(served, 0, 1024)
-    return len(served) - (found.end() - found.start() if found else 0)
+    """The size of a document as written: less the ``_expires`` that serving adds."""
+    return len(without_expiry(served))
 
 
 def empty_multiprocess_dir() -> None:

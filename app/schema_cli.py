@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from app.config import Config, ConfigError, load_config
+from app.cli_support import CannotRun, positive, store_client, store_config
+from app.config import ConfigError
 from app.errors import StoreUnavailable
 from app.schema_audit import Audit
 from app.schema_remote import RemoteSchemasError, is_service_url, schemas_in_force
-from app.store.client import StoreClient, redis_client
 from app.store.keys import KeySpace
 from app.store.repository import SessionRepository
 from schema_registry import Registry, check_paths, load_registry, parse_schema_dirs
@@ -34,11 +34,6 @@ from schema_registry import Registry, check_paths, load_registry, parse_schema_d
 KEY_VARIABLE = "SESSIONATOR_KEY"
 DEFAULT_RATE = 10_000  # keys examined per second by an audit
 DEFAULT_BATCH = 250  # keys per SCAN call: Redis spends about 1 µs per key on one
-AUDIT_TIMEOUT_MS = 2_000  # a SCAN of a large batch may take longer than a request's timeout
-
-
-class CannotRun(Exception):
-    """The command cannot do its work; the message says why (exit status 2)."""
 
 
 def add_commands(commands: Any) -> None:
@@ -61,15 +56,15 @@ def add_commands(commands: Any) -> None:
     audit.add_argument("name", help="the namespace (schema name) to audit")
     audit.add_argument(
         "--rate",
-        type=_positive,
+        type=positive,
         default=DEFAULT_RATE,
         help="keys examined per second (%(default)s)",
     )
     audit.add_argument(
-        "--batch", type=_positive, default=DEFAULT_BATCH, help="keys per SCAN call (%(default)s)"
+        "--batch", type=positive, default=DEFAULT_BATCH, help="keys per SCAN call (%(default)s)"
     )
     audit.add_argument(
-        "--show", type=_positive, default=10, help="failing sessions listed, at most (%(default)s)"
+        "--show", type=positive, default=10, help="failing sessions listed, at most (%(default)s)"
     )
     audit.add_argument(
         "--schemas",
@@ -108,10 +103,10 @@ def audit_namespace(name: str, where: str | None, rate: int, batch: int, shown: 
     schema = registry.get(name)
     if schema is None:
         raise CannotRun(f"no version of schema {name!r} is in force in {where or _schema_dirs()}")
-    config = _store_config()
+    config = store_config()
     audit = Audit(name, schema, shown=shown)
     started = time.monotonic()
-    client = _store_client(config.REDIS_URL, config.REDIS_TIMEOUT_MS)
+    client = store_client(config.REDIS_URL, config.REDIS_TIMEOUT_MS)
     try:
         repository = SessionRepository(client, KeySpace(config.KEY_PREFIX))
         for session_id, stored in repository.scan_namespace(
@@ -136,32 +131,6 @@ def _registry(where: str) -> Registry:
     return load_registry(parse_schema_dirs(where), entry_points=False)
 
 
-def _store_config() -> Config:
-    """The configuration, which must name the store to audit."""
-    if not os.environ.get("REDIS_URL"):
-        raise CannotRun(
-            "REDIS_URL is not set: point it at the store to audit (for `make run`'s "
-            "embedded store: REDIS_URL=unix://$PWD/var/valkey.sock)."
-        )
-    return load_config()
-
-
-def _store_client(url: str, timeout_ms: int) -> StoreClient:
-    """A client of the store, with a timeout fit for SCAN; close it after use."""
-    try:
-        return redis_client(url, max(timeout_ms, AUDIT_TIMEOUT_MS))
-    except Exception as error:  # a cluster client reads the slot map as it is made
-        raise CannotRun(f"cannot reach the store: {error}") from error
-
-
 def _schema_dirs() -> list[str]:
     """The directories of SCHEMA_DIR (default ``schemas``)."""
     return parse_schema_dirs(os.environ.get("SCHEMA_DIR", "schemas"))
-
-
-def _positive(text: str) -> int:
-    """An argparse type: a whole number above 0."""
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {value}")
-    return value

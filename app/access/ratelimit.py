@@ -13,10 +13,11 @@ window weighted by how much of it still overlaps the last ``W`` seconds).
 Accuracy (docs/operations.md#rate-limits): a worker cannot see what the
 others admitted since its last sync, so a key can go over its limit ``L``
 per window ``W`` by what the other ``N - 1`` workers admit within one sync
-interval ``I``: a key sending ``R`` requests a second spread over ``N``
-workers, by at most ``(N - 1) / N * R * I``; never by more than
-``(N - 1) * L`` (every worker admitting a whole window's worth within the
-same interval, from a standstill). It never refuses a key that is under its
+interval ``I`` (100 ms, longer when a busy worker's thread starts late): a
+key sending ``R`` requests a second spread over ``N`` workers, by at most
+``(N - 1) / N * R * I``; never by more than ``(N - 1) * L`` (every worker
+admitting a whole window's worth within the same interval, from a
+standstill). It never refuses a key that is under its
 limit, but for the estimate's own rounding.
 
 Counters live under ``<KEY_PREFIX>:rate:`` (tenant, key id, window length
@@ -145,7 +146,12 @@ class RateLimiter:
             self.sync()
 
     def _sync_forever(self) -> None:
-        while not self._closed.wait(self.sync_seconds):
+        """Sync every ``sync_seconds``, on a fixed cadence (a slow sync does not push the next)."""
+        next_at = time.monotonic()
+        while True:
+            next_at = max(next_at + self.sync_seconds, time.monotonic())
+            if self._closed.wait(next_at - time.monotonic()):
+                return
             try:
                 self.sync()
             except StoreUnavailable:

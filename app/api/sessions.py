@@ -42,9 +42,13 @@ def get_session(sid: str) -> Response:
     sid = identifiers.session_id(sid)
     wanted = requested_namespaces(request.args)
     require_read(wanted)
-    names, found = current_services().repository.read_with_expiry(sid, wanted)
+    names, found = current_services().repository.read_session(sid, wanted)
     head = dumps({"_session": sid, "_namespaces": readable(names)})[:-1]
-    parts = [b"," + dumps(ns) + b":" + with_expiry(*found[ns]) for ns in wanted if ns in found]
+    parts = [
+        b"," + dumps(ns) + b":" + with_expiry(found[ns].document, found[ns].expires)
+        for ns in wanted
+        if ns in found
+    ]
     return json_response(head + b"".join(parts) + b"}")
 
 
@@ -93,12 +97,12 @@ def get_namespace(sid: str, ns: str) -> Response:
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
     require_read([ns])
-    document, expires = current_services().repository.read_namespace(sid, ns)
-    if document is None:
+    stored = current_services().repository.read(sid, ns)
+    if stored is None:
         raise namespace_not_found(sid, ns)
-    if not_modified(request, document):
-        return with_etag(Response(status=304), document)
-    return with_etag(json_response(with_expiry(document, expires)), document)
+    if not_modified(request, stored.document):
+        return with_etag(Response(status=304), stored.document)
+    return with_etag(json_response(with_expiry(stored.document, stored.expires)), stored.document)
 
 
 @bp.put("/<sid>/<namespace:ns>")
@@ -158,8 +162,8 @@ def _patch(sid: str, ns: str, media_types: tuple[str, ...]) -> Response:
     )
     schema = registry.get(ns)
     ttl = schema.ttl_seconds if schema else None
-    document, expires = services.repository.update_namespace(sid, ns, step, ttl)
-    return with_etag(json_response(with_expiry(document, expires)), document)
+    stored = services.repository.patch(sid, ns, step, ttl)
+    return with_etag(json_response(with_expiry(stored.document, stored.expires)), stored.document)
 
 
 @bp.delete("/<sid>/<namespace:ns>")
@@ -168,7 +172,7 @@ def delete_namespace(sid: str, ns: str) -> Response:
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
     allow_query(request.args)
     require_write(ns)
-    outcome = current_services().repository.write_if(sid, ns, write_preconditions(request))
+    outcome = current_services().repository.delete(sid, ns, write_preconditions(request))
     if outcome == WriteOutcome.NOTHING_TO_DELETE:
         raise namespace_not_found(sid, ns)
     if outcome == WriteOutcome.PRECONDITION_FAILED:

@@ -37,7 +37,7 @@ def put_document(
     schema = validate_for_namespace(registry, ns, data)
     version, ttl = (schema.digest, schema.ttl_seconds) if schema else (None, None)
     document = stamp(data, sid, ns, datetime.now(UTC), schema_version=version)
-    outcome, expires = services.repository.write(sid, ns, preconditions, document, ttl)
+    outcome, expires = services.repository.put(sid, ns, document, preconditions, ttl)
     if outcome == WriteOutcome.TOO_MANY_NAMESPACES:
         raise TooManyNamespaces(services.repository.max_namespaces)
     if outcome != WriteOutcome.DONE:

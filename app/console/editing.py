@@ -53,9 +53,10 @@ def open_draft(sid: str, ns: str) -> Draft:
     """The namespace as stored now, ready to edit; ``{}`` for a new one."""
     require_read([ns])
     require_write(ns)
-    document, _ = current_services().repository.read_namespace(sid, ns)
-    if document is None:
+    stored = current_services().repository.read(sid, ns)
+    if stored is None:
         return with_schema(Draft(ns, "{}", ""))
+    document = stored.document
     return with_schema(Draft(ns, pretty(client_data(json.loads(document))), etag_of(document)))
 
 
@@ -94,12 +95,12 @@ def refused_draft(sid: str, draft: Draft, error: ServiceError | ValidationFailed
 
 def conflict(sid: str, draft: Draft) -> Draft:
     """The draft after someone else changed (or created, or deleted) the namespace."""
-    document, expires = current_services().repository.read_namespace(sid, draft.name)
-    if document is None:
+    stored = current_services().repository.read(sid, draft.name)
+    if stored is None:
         message = "Someone deleted this namespace since you opened it; nothing was saved."
         return Draft(draft.name, draft.text, draft.etag, message)
     registry = current_services().schemas.registry
-    current = namespace_view(draft.name, document, expires, registry, True)
+    current = namespace_view(draft.name, stored.document, stored.expires, registry, True)
     message = (
         "Someone changed this namespace since you opened it; nothing was saved. Its current "
         "version is shown below: open it again to edit that version."

@@ -44,13 +44,13 @@ class NamespaceView:
 def read_session(sid: str) -> list[NamespaceView]:
     """The namespaces of ``sid`` that the caller may read, sorted by name."""
     repository = current_services().repository
-    names, _ = repository.read_with_expiry(sid, [])
-    _, found = repository.read_with_expiry(sid, readable(names))
+    names, _ = repository.read_session(sid, [])
+    _, found = repository.read_session(sid, readable(names))
     registry = current_services().schemas.registry
     tenant = current_caller().tenant
     return [
-        namespace_view(name, document, expires, registry, tenant.may_write(name))
-        for name, (document, expires) in sorted(found.items())
+        namespace_view(name, stored.document, stored.expires, registry, tenant.may_write(name))
+        for name, stored in sorted(found.items())
     ]
 
 

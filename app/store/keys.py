@@ -1,11 +1,16 @@
 """The only place a Redis key is built.
 
 Every key of one session carries the session id as its Redis Cluster hash tag
-(``{sid}``), so a session's keys live in one slot and its transactions and
-multi-key reads work unchanged on a cluster. Session ids cannot contain braces
-and namespace names cannot contain ``:``, so no id or name can produce another
-session's key or a key the service keeps for itself (those do not start with
-``PREFIX:{``).
+(``{sid}``), so a session's keys live in one slot and its scripts and reads
+work unchanged on a cluster. Session ids cannot contain braces and namespace
+names cannot contain ``:``, so no id or name can produce another session's
+key or a key the service keeps for itself (those do not start with
+``PREFIX:{``: the rate counters are ``PREFIX:rate:...``).
+
+A session is its hash, ``PREFIX:{sid}``, and, when some of its namespaces
+expire before it, ``PREFIX:{sid}:ttl`` (see repository.py). Sessions written
+before that layout have ``PREFIX:{sid}:index``, ``:born``, ``:ends`` and
+``:doc:<namespace>`` keys until they are moved: the ``legacy_*`` names.
 """
 
 from __future__ import annotations
@@ -22,38 +27,48 @@ class KeySpace:
 
     prefix: str = "sessionator"
 
-    def session_tag(self, session_id: str) -> str:
-        """The part shared by every key of one session."""
+    def session(self, session_id: str) -> str:
+        """The session's hash: a field per namespace; it expires when the session ends."""
         return f"{self.prefix}:{{{session_id}}}"
 
-    def index(self, session_id: str) -> str:
-        """Sorted set of the session's namespace names, each scored with its own expiry (ms)."""
-        return f"{self.session_tag(session_id)}:index"
+    def expiries(self, session_id: str) -> str:
+        """Sorted set of the namespaces that expire before the session, scored by when (ms)."""
+        return f"{self.session(session_id)}:ttl"
 
-    def born(self, session_id: str) -> str:
-        """String key holding when the session was first written (ms), for its absolute cap."""
-        return f"{self.session_tag(session_id)}:born"
+    def legacy_index(self, session_id: str) -> str:
+        """The old layout's index of the session's namespaces (until the session is moved)."""
+        return f"{self.session(session_id)}:index"
 
-    def ends(self, session_id: str) -> str:
-        """String key holding when the session ends (ms), while a lifetime applies."""
-        return f"{self.session_tag(session_id)}:ends"
+    def legacy_prefix(self, session_id: str) -> str:
+        """What the old layout's other keys of the session start with (``doc:<ns>``, ``born``,
+        ``ends`` follow)."""
+        return f"{self.session(session_id)}:"
 
-    def document_prefix(self, session_id: str) -> str:
-        """What every document key of the session starts with."""
-        return f"{self.session_tag(session_id)}:doc:"
+    def legacy_document(self, session_id: str, namespace: str) -> str:
+        """The old layout's key of one namespace's document (as written, whole)."""
+        return f"{self.legacy_prefix(session_id)}doc:{namespace}"
 
-    def document(self, session_id: str, namespace: str) -> str:
-        """String key holding one namespace's JSON document."""
-        return self.document_prefix(session_id) + namespace
+    def every_session_key(self) -> str:
+        """A SCAN ``MATCH`` pattern for every key of every session, in either layout."""
+        return f"{_glob_literal(self.prefix)}:{{*"
 
-    def documents_of(self, namespace: str) -> str:
-        """A SCAN ``MATCH`` pattern for the document keys of ``namespace`` in every session."""
-        return f"{_glob_literal(self.prefix)}:{{*}}:doc:{_glob_literal(namespace)}"
+    def kind(self, key: str, namespace: str) -> str | None:
+        """``session`` for a session's hash, ``legacy`` for an old-layout document of
+        ``namespace``; None for any other key."""
+        if not key.startswith(f"{self.prefix}:{{"):
+            return None
+        if key.endswith("}"):
+            return "session"
+        return "legacy" if key.endswith(f"}}:doc:{namespace}") else None
 
-    def session_of_document(self, key: str) -> str:
-        """The session id in a document key: what its hash tag holds."""
+    def session_of(self, key: str) -> str:
+        """The session id in one of its keys: what its hash tag holds."""
         start = len(self.prefix) + 2  # past "<prefix>:{"
         return key[start : key.index("}", start)]
+
+    def migration_pattern(self) -> str:
+        """A SCAN ``MATCH`` pattern for the index of every session still in the old layout."""
+        return f"{_glob_literal(self.prefix)}:{{*}}:index"
 
 
 def _glob_literal(text: str) -> str:

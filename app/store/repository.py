@@ -1,189 +1,60 @@
-"""The only place Redis is called.
+"""The only place Redis is called for sessions: one method, and one script, per operation.
 
-Data model, per session (all keys share the session's hash tag, see keys.py):
+Data model, per session (every key shares the session's hash tag, see keys.py):
 
-- ``index``: a sorted set of the session's namespace names, each scored with
-  when that namespace's own lifetime ends (ms since the epoch), or ``+inf``
-  when it lives as long as the session.
-- ``doc:<namespace>``: a string holding the namespace's JSON document, metadata
-  included, as it is served but for ``_expires``.
-- ``ends``: when the session ends (ms), while a sliding TTL or a cap applies;
-  ``born``: when it was first written (ms), while a cap applies.
+- the session's **hash**: a field per namespace holding its document as stored
+  (as written, less the ``_session`` and ``_namespace`` members, which the key
+  and the field say: ``documents.compact``), and ``:b``, when the session
+  began, while ``SESSION_MAX_AGE`` caps it. The hash's TTL is when the session
+  ends, so every write sets one expiry, however many namespaces the session
+  holds.
+- the session's **expiries**: a sorted set of the namespaces whose own
+  lifetime (their schema's ``ttl``) may end first, scored by when; absent
+  when there are none. A namespace past its own end is never served, and its
+  bytes go at the session's next write (or with the session).
 
-A namespace expires at the earlier of its own end and the session's; every key
-is given that moment with PEXPIREAT, so Redis reclaims it, and reads take the
-same two numbers from the index and ``ends`` to say when a document expires.
+A write is one script (``app/store/scripts/*.lua``, each with its KEYS and
+ARGV documented) that checks its preconditions and changes the document and
+the session's lifetime in one atomic step, with a bounded number of commands
+whatever the session's size. A read of one namespace, or of a session's names
+and documents, is one script too, so it sees one moment. Sessions written in
+the layout before this one (a key per document and an index) are read as they
+are and moved into this one by their next write, or by ``sessionator store
+migrate``.
 
-Every public method is one Redis round trip, but ``update_namespace`` (a
-read, then a conditional write, repeated if it lost a race). Writes are one
-script that checks preconditions and sets the index, the document and every
-expiry in one atomic step, so the list of names and the documents never
-disagree; reads of several keys are one script too, so they see one moment.
+Every call goes through the store guard (``app/store/breaker.py``), named
+after the operation for the metrics: ``read``, ``read_session``, ``put``,
+``patch``, ``delete``, ``touch``, ``delete_session``, ``ping``,
+``durability``, ``scan``, ``move``.
 """
 
 from __future__ import annotations
 
 import enum
-import functools
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 import redis
-from redis.client import Pipeline
 from redis.cluster import RedisCluster
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
+from app.documents import compact, expand, head
 from app.errors import WriteConflict
 from app.store.breaker import StoreGuard
+from app.store.client import StoreClient
 from app.store.durability import Durability, read_durability
 from app.store.keys import KeySpace
-from app.store.pacing import Pace
 from app.store.preconditions import Preconditions, etag_of
+from app.store.scanning import scan_documents, scan_legacy_sessions
+from app.store.scripts import Scripts
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-# How often a read-modify-write may lose the race before giving up (see update_namespace).
+# How often a read-modify-write may lose the race before giving up (see patch).
 UPDATE_ATTEMPTS = 50
-
-# KEYS[1]: the session's index (sorted set of namespace names). KEYS[2], KEYS[3]: its born
-# and ends keys. ARGV[1]: the prefix of the session's document keys (key = prefix .. name).
-# Deletes every document named in the index, then the other keys, in one atomic step;
-# a transaction cannot do this, because the names are only known once read.
-# The document keys share KEYS[1]'s hash tag, so they live in its cluster slot.
-# Returns the number of namespaces the session held.
-_DELETE_SESSION = """
-local names = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, name in ipairs(names) do
-    redis.call('DEL', ARGV[1] .. name)
-end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-return #names
-"""
-
-
-# KEYS[1]: the namespace's document key. KEYS[2]: the session's index. KEYS[3]: its born key.
-# KEYS[4]: its ends key.
-# ARGV[1]: 'put', 'delete' or 'touch'. ARGV[2]: the namespace name. ARGV[3]: the new document.
-# ARGV[4]: If-Match: '' (none), '*' (a document must exist) or 'list' (its ETag is in ARGV[6]).
-# ARGV[5]: If-None-Match: '' (none), '*' (no document may exist) or 'list' (its ETag is not
-#          in ARGV[7]).
-# ARGV[6], ARGV[7]: space-separated ETag values: SHA-1 hex digests of stored documents.
-# ARGV[8]: now, in ms since the epoch. ARGV[9]: the session's sliding TTL in ms (0: none).
-# ARGV[10]: the session's maximum age in ms (0: none). ARGV[11]: the namespace's own TTL in
-#           ms (0: it lives as long as the session). ARGV[12]: the prefix of document keys.
-# ARGV[13]: the most namespaces a session may hold (0: no limit).
-# One atomic step: check the preconditions against the current document, write (or delete),
-# forget names whose own expiry passed, then set every key of the session to expire when it
-# should: each document at the earlier of its own expiry (its score in the index) and the
-# session's, the index with its last document, the born and ends keys with the session (ends
-# holding that moment, for reads). So no key is left without a TTL when one applies, and Redis
-# itself reclaims expired data. Only reads come before a put's SET: Redis checks memory at
-# a script's first write, so a put is refused whole when Redis is full (maxmemory with
-# noeviction), while deletes and touches, which free or keep memory, still run.
-# Returns {outcome, expires}: outcome 1 done, 0 a precondition failed, -1 nothing to delete
-# (or no session to touch), -2 a new namespace would be one too many; expires: when the
-# written namespace expires (ms), or -1: never.
-_WRITE = """
-local function listed(tags, tag)
-    for candidate in string.gmatch(tags, '%S+') do
-        if candidate == tag then return true end
-    end
-    return false
-end
-local action, name = ARGV[1], ARGV[2]
-local now, ttl, max_age = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local own_ttl = tonumber(ARGV[11])
-local live = '(' .. ARGV[8]
-if action == 'touch' then
-    if redis.call('ZCOUNT', KEYS[2], live, '+inf') == 0 then return {-1, -1} end
-else
-    local current = redis.call('GET', KEYS[1])
-    local tag = nil
-    if current and (ARGV[4] == 'list' or ARGV[5] == 'list') then tag = redis.sha1hex(current) end
-    if ARGV[4] == '*' and not current then return {0, -1} end
-    if ARGV[4] == 'list' and not (current and listed(ARGV[6], tag)) then return {0, -1} end
-    if ARGV[5] == '*' and current then return {0, -1} end
-    if ARGV[5] == 'list' and current and listed(ARGV[7], tag) then return {0, -1} end
-    if action == 'delete' then
-        if not current then return {-1, -1} end
-        redis.call('DEL', KEYS[1])
-        redis.call('ZREM', KEYS[2], name)
-    else
-        local most = tonumber(ARGV[13])
-        if most > 0 and not current and redis.call('ZCOUNT', KEYS[2], live, '+inf') >= most then
-            return {-2, -1}
-        end
-        redis.call('SET', KEYS[1], ARGV[3])
-        local score = 'inf'
-        if own_ttl > 0 then score = now + own_ttl end
-        redis.call('ZADD', KEYS[2], score, name)
-    end
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local session_end = nil
-if ttl > 0 then session_end = now + ttl end
-if max_age > 0 then
-    redis.call('SET', KEYS[3], now, 'NX')
-    local cap = tonumber(redis.call('GET', KEYS[3])) + max_age
-    if not session_end or cap < session_end then session_end = cap end
-end
-local latest, forever, written_at = 0, false, -1
-local members = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
-for i = 1, #members, 2 do
-    local at = session_end
-    if members[i + 1] ~= 'inf' then
-        local own = tonumber(members[i + 1])
-        if not at or own < at then at = own end
-    end
-    if members[i] == name and at then written_at = at end
-    if at then
-        redis.call('PEXPIREAT', ARGV[12] .. members[i], at)
-        if at > latest then latest = at end
-    else
-        redis.call('PERSIST', ARGV[12] .. members[i])
-        forever = true
-    end
-end
-if forever then
-    redis.call('PERSIST', KEYS[2])
-elseif latest > 0 then
-    redis.call('PEXPIREAT', KEYS[2], latest)
-end
-if session_end then
-    redis.call('PEXPIREAT', KEYS[3], session_end)
-    redis.call('SET', KEYS[4], session_end)
-    redis.call('PEXPIREAT', KEYS[4], session_end)
-else
-    redis.call('DEL', KEYS[4])
-end
-return {1, written_at}
-"""
-
-
-# KEYS[1]: the session's index. KEYS[2]: its ends key. KEYS[3..]: the documents asked for.
-# ARGV[1]: now, in ms since the epoch.
-# Returns {names, documents, ends}: the names alive at now, each followed by its score (when
-# its own lifetime ends, or 'inf'); the documents (nil when absent); when the session ends
-# (nil: never). One script, so the three are read at one moment.
-_READ = """
-local names = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES')
-local documents = {}
-if #KEYS > 2 then documents = redis.call('MGET', unpack(KEYS, 3)) end
-return {names, documents, redis.call('GET', KEYS[2])}
-"""
-
-# KEYS[1]: a namespace's document key. KEYS[2]: the session's index. KEYS[3]: its ends key.
-# ARGV[1]: the namespace name.
-# Returns {document, own end, session end}, each nil when absent (a score may be 'inf').
-_READ_ONE = """
-return {redis.call('GET', KEYS[1]), redis.call('ZSCORE', KEYS[2], ARGV[1]),
-        redis.call('GET', KEYS[3])}
-"""
+ANY = Preconditions()
 
 
 @dataclass(frozen=True)
@@ -221,23 +92,13 @@ class WriteOutcome(enum.IntEnum):
     DONE = 1
 
 
-def guarded(
-    method: Callable[Concatenate[SessionRepository, P], R],
-) -> Callable[Concatenate[SessionRepository, P], R]:
-    """Run the method as one guarded Redis call (see app/store/breaker.py), named after it.
+@dataclass(frozen=True)
+class Stored:
+    """A namespace's document as written (``_expires`` is added when served), and when it
+    expires (ms since the epoch; None: never)."""
 
-    The guard fails fast while the store is down, turns any redis-py error
-    into StoreUnavailable, resolves the breaker's probe whatever happens, and
-    times the call for the metrics. Decorated methods must not call each other.
-    """
-    name = method.__name__
-
-    @functools.wraps(method)
-    def wrapper(repository: SessionRepository, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with repository.guard.call(name):
-            return method(repository, *args, **kwargs)
-
-    return wrapper
+    document: bytes
+    expires: int | None
 
 
 class SessionRepository:
@@ -245,7 +106,7 @@ class SessionRepository:
 
     def __init__(
         self,
-        client: redis.Redis | RedisCluster,
+        client: StoreClient,
         keys: KeySpace | None = None,
         lifetime: Lifetime | None = None,
         max_namespaces: int = 0,
@@ -260,163 +121,175 @@ class SessionRepository:
         self._keys = keys or KeySpace()
         self._lifetime = lifetime or Lifetime()
         self._clock = clock
-        self._delete_session = client.register_script(_DELETE_SESSION)
-        self._write = client.register_script(_WRITE)
-        self._read = client.register_script(_READ)
-        self._read_one = client.register_script(_READ_ONE)
+        self._scripts = Scripts.register(client)
 
-    @guarded
     def ping(self) -> bool:
         """Whether the store answers."""
-        return bool(self._client.ping())
+        with self.guard.call("ping"):
+            return bool(self._client.ping())
 
-    @guarded
     def durability(self) -> Durability:
         """Whether the store may evict keys or lose them on a restart (CONFIG GET).
 
         A store that refuses CONFIG (managed services often do) answered: that
         is a finding, not an outage.
         """
-        try:
-            return read_durability(self._client)
-        except redis.ResponseError as error:
-            return Durability(unreadable=str(error).strip() or type(error).__name__)
+        with self.guard.call("durability"):
+            try:
+                return read_durability(self._client)
+            except redis.ResponseError as error:
+                return Durability(unreadable=str(error).strip() or type(error).__name__)
 
-    @guarded
-    def read_namespace(self, session_id: str, namespace: str) -> tuple[bytes | None, int | None]:
-        """One namespace's document (None when absent) and when it expires (ms; None: never)."""
-        keys = [
-            self._keys.document(session_id, namespace),
-            self._keys.index(session_id),
-            self._keys.ends(session_id),
-        ]
-        document, own_end, session_end = self._read_one(keys=keys, args=[namespace])
-        expires = _expiry(own_end, session_end)
-        if own_end is None or (expires is not None and expires <= self._now()):
-            return None, None  # not listed, or gone by our clock though Redis still holds it
-        return document, expires
+    def read(self, session_id: str, namespace: str) -> Stored | None:
+        """One namespace's document and when it expires; None when it has none (or it ended)."""
+        args: list[Any] = [self._now(), namespace, self._keys.legacy_prefix(session_id)]
+        with self.guard.call("read"):
+            stored, own, ends, legacy = self._scripts.read(self._session_keys(session_id), args)
+        if not stored:
+            return None
+        document = stored if legacy else expand(stored, session_id, namespace)
+        return Stored(document, _expiry(own, ends))
 
-    @guarded
-    def read_with_expiry(
+    def read_session(
         self, session_id: str, namespaces: Sequence[str]
-    ) -> tuple[list[str], dict[str, tuple[bytes, int | None]]]:
-        """The session's names, sorted, and the documents of those ``namespaces`` that exist,
-        each with when it expires (ms; None: never).
-
-        A document whose name is no longer alive in the index is left out, so a
-        read never returns a namespace it does not list.
-        """
-        keys = [self._keys.index(session_id), self._keys.ends(session_id)]
-        keys += [self._keys.document(session_id, ns) for ns in namespaces]
-        scored, documents, session_end = self._read(keys=keys, args=[self._now()])
-        own_ends = {_text(name): end for name, end in zip(scored[::2], scored[1::2], strict=True)}
+    ) -> tuple[list[str], dict[str, Stored]]:
+        """The session's namespace names, sorted, and the documents of those of ``namespaces``
+        it holds; one script, so one moment."""
+        args: list[Any] = [self._now(), self._keys.legacy_prefix(session_id), *namespaces]
+        with self.guard.call("read_session"):
+            reply = self._scripts.read_session(self._session_keys(session_id), args)
+        names, documents, owns, ends, legacy = reply
         found = {
-            ns: (document, _expiry(own_ends[ns], session_end))
-            for ns, document in zip(namespaces, documents, strict=True)
-            if document is not None and ns in own_ends
+            ns: Stored(stored if legacy else expand(stored, session_id, ns), _expiry(own, ends))
+            for ns, stored, own in zip(namespaces, documents, owns, strict=True)
+            if stored
         }
-        return sorted(own_ends), found
+        return sorted(_text(name) for name in names), found
 
-    @guarded
-    def get_namespace(self, session_id: str, namespace: str) -> bytes | None:
-        """One namespace's stored document, or None when absent."""
-        document = self._client.get(self._keys.document(session_id, namespace))
-        return document  # type: ignore[return-value]
-
-    def put_namespace(
+    def put(
         self,
         session_id: str,
         namespace: str,
         document: bytes,
+        preconditions: Preconditions = ANY,
         ttl: int | None = None,
-        pipeline: Pipeline | None = None,
-    ) -> None:
-        """Create or replace one namespace's document (queued on ``pipeline`` if given).
+    ) -> tuple[WriteOutcome, int | None]:
+        """Create or replace one namespace's document (as written, see documents.stamp) if
+        ``preconditions`` hold; what happened, and when the namespace now expires (ms; None:
+        never). ``ttl``: the namespace's own lifetime in seconds (None: the session's)."""
+        return self._put("put", session_id, namespace, document, preconditions, ttl)
 
-        ``ttl`` is the namespace's own lifetime in seconds; None: as long as the session.
+    def patch(
+        self,
+        session_id: str,
+        namespace: str,
+        change: Callable[[bytes | None], bytes],
+        ttl: int | None = None,
+        attempts: int = UPDATE_ATTEMPTS,
+    ) -> Stored:
+        """Read, change and write one document atomically: the document written.
+
+        Optimistic concurrency, two round trips: read the document, compute
+        the new one with ``change`` (which may raise to refuse), then write it
+        only if the stored document is still the one read (its ETag). If
+        another write landed in between, the whole step runs again on the new
+        document, at most ``attempts`` times. Each lost race means another
+        write succeeded, so twenty concurrent patches need at most twenty rounds.
         """
-        self.write_if(session_id, namespace, Preconditions(), document, ttl, pipeline)
+        for _ in range(attempts):
+            current = self._read_for("patch", session_id, namespace)
+            document = change(current)
+            unchanged = Preconditions(if_none_match="*")
+            if current is not None:
+                unchanged = Preconditions(if_match="list", match_tags=(etag_of(current),))
+            outcome, expires = self._put("patch", session_id, namespace, document, unchanged, ttl)
+            if outcome is WriteOutcome.DONE:
+                return Stored(document, expires)
+        raise WriteConflict(
+            f"Namespace {namespace!r} changed under {attempts} attempts in a row; retry."
+        )
 
-    def delete_namespace(self, session_id: str, namespace: str) -> bool:
-        """Remove one namespace; False when it did not exist."""
-        outcome = self.write_if(session_id, namespace, Preconditions())
-        return outcome is WriteOutcome.DONE
+    def delete(
+        self, session_id: str, namespace: str, preconditions: Preconditions = ANY
+    ) -> WriteOutcome:
+        """Remove one namespace if ``preconditions`` hold; the session lives on as after a write."""
+        args = [*self._session_args(session_id), namespace, *_precondition_args(preconditions)]
+        outcome = WriteOutcome(self._write("delete", session_id, args))
+        return outcome
 
     def touch(self, session_id: str) -> bool:
         """Extend the session's life as a write would, changing nothing; False if it is empty."""
-        outcome, _ = self._run("touch", session_id, "", None, Preconditions(), None)
-        return outcome is WriteOutcome.DONE
+        return int(self._write("touch", session_id, self._session_args(session_id))) == 1
 
-    def write_if(
+    def delete_session(self, session_id: str) -> int:
+        """Remove every namespace of the session atomically; how many there were."""
+        return int(self._write("delete_session", session_id, self._session_args(session_id)))
+
+    def move_legacy(self, session_id: str) -> bool:
+        """Move a session written in the layout before this one into it; whether it was."""
+        return int(self._write("move", session_id, self._session_args(session_id))) == 1
+
+    def legacy_sessions(
+        self, *, batch: int = 250, keys_per_second: float = 10_000
+    ) -> Iterator[str]:
+        """The ids of the sessions still in the layout before this one (SCAN, paced; see
+        app/store/scanning.py); ``sessionator store migrate`` moves each."""
+        yield from scan_legacy_sessions(
+            self._client, self._keys, self.guard, batch, keys_per_second
+        )
+
+    def scan_namespace(
+        self, namespace: str, *, batch: int = 250, keys_per_second: float = 10_000
+    ) -> Iterator[tuple[str, bytes]]:
+        """Every stored document of ``namespace`` (as written), with its session id, in no
+        particular order; for maintenance (``sessionator schemas audit``), never for requests.
+        See app/store/scanning.py for its pace and what it may miss."""
+        for session_id, stored, legacy in scan_documents(
+            self._client, self._keys, self.guard, namespace, batch, keys_per_second
+        ):
+            yield session_id, stored if legacy else expand(stored, session_id, namespace)
+
+    def _read_for(self, operation: str, session_id: str, namespace: str) -> bytes | None:
+        args: list[Any] = [self._now(), namespace, self._keys.legacy_prefix(session_id)]
+        with self.guard.call(operation):
+            stored, _, _, legacy = self._scripts.read(self._session_keys(session_id), args)
+        if not stored:
+            return None
+        return bytes(stored) if legacy else expand(stored, session_id, namespace)
+
+    def _put(
         self,
+        operation: str,
         session_id: str,
         namespace: str,
-        preconditions: Preconditions,
-        document: bytes | None = None,
-        ttl: int | None = None,
-        pipeline: Pipeline | None = None,
-    ) -> WriteOutcome:
-        """Put ``document`` (or delete, when None) only if ``preconditions`` hold, atomically."""
-        return self.write(session_id, namespace, preconditions, document, ttl, pipeline)[0]
-
-    def write(
-        self,
-        session_id: str,
-        namespace: str,
-        preconditions: Preconditions,
-        document: bytes | None = None,
-        ttl: int | None = None,
-        pipeline: Pipeline | None = None,
-    ) -> tuple[WriteOutcome, int | None]:
-        """As write_if, and when the written namespace expires (ms since the epoch; None: never)."""
-        action = "delete" if document is None else "put"
-        return self._run(action, session_id, namespace, document, preconditions, ttl, pipeline)
-
-    @guarded
-    def _run(
-        self,
-        action: str,
-        session_id: str,
-        namespace: str,
-        document: bytes | None,
+        document: bytes,
         preconditions: Preconditions,
         ttl: int | None,
-        pipeline: Pipeline | None = None,
     ) -> tuple[WriteOutcome, int | None]:
-        """Run the write script (see _WRITE); what it did, and when the namespace expires."""
-        keys = [
-            self._keys.document(session_id, namespace or "-"),
-            self._keys.index(session_id),
-            self._keys.born(session_id),
-            self._keys.ends(session_id),
-        ]
-        args: list[bytes | str | int] = [
-            action,
+        args = [
+            *self._session_args(session_id),
             namespace,
-            document or b"",
-            preconditions.if_match,
-            preconditions.if_none_match,
-            " ".join(preconditions.match_tags),
-            " ".join(preconditions.none_match_tags),
-            self._now(),
-            self._lifetime.session_ttl * 1000,
-            self._lifetime.max_age * 1000,
+            compact(document, session_id, namespace),
             (ttl or 0) * 1000,
-            self._keys.document_prefix(session_id),
             self.max_namespaces,
+            *_precondition_args(preconditions),
         ]
-        if pipeline is not None:
-            self._write(keys=keys, args=args, client=pipeline)
-            return WriteOutcome.DONE, None
-        result, acknowledged = self._call_and_wait(self._write, keys, args)
-        outcome, expires = (int(value) for value in result)
-        if outcome == WriteOutcome.DONE:
-            self._report(acknowledged)
+        outcome, expires = (int(value) for value in self._write(operation, session_id, args))
         return WriteOutcome(outcome), (None if expires < 0 else expires)
 
-    def _call_and_wait(
-        self, script: Script, keys: list[str], args: Sequence[bytes | str | int]
-    ) -> tuple[Any, int]:
+    def _write(self, operation: str, session_id: str, args: list[Any]) -> Any:
+        """Run write script ``operation`` (``patch`` runs ``put``) on the session, through the
+        guard, waiting for replicas if asked; its result."""
+        script = getattr(self._scripts, "put" if operation == "patch" else operation)
+        keys = self._session_keys(session_id)
+        with self.guard.call(operation):
+            result, acknowledged = self._call_and_wait(script, keys, args)
+        done = result[0] if isinstance(result, list) else result
+        if int(done) >= 1 and self._replica_wait.replicas:
+            self._replica_wait.report(acknowledged, self._replica_wait.replicas)
+        return result
+
+    def _call_and_wait(self, script: Script, keys: list[str], args: Sequence[Any]) -> Any:
         """Run ``script``, then WAIT for the replicas wanted; its result and how many acked.
 
         EVALSHA and WAIT go in one pipeline, so they share a connection (WAIT
@@ -425,8 +298,7 @@ class SessionRepository:
         session's slot (naming it also spares the cluster pipeline a COMMAND
         GETKEYS round trip to find the script's keys). A WAIT that fails (the
         node was demoted meanwhile) counts as no acknowledgement: the write
-        itself is done. Without replicas wanted, the script runs alone and the
-        count is 0.
+        itself is done. Without replicas wanted, the script runs alone.
         """
         wait = self._replica_wait
         if not wait.replicas:
@@ -446,118 +318,37 @@ class SessionRepository:
             raise result
         return result, (0 if isinstance(acknowledged, Exception) else int(acknowledged))
 
-    def _report(self, acknowledged: int) -> None:
-        """Tell ``replica_wait.report`` about one write that changed something."""
-        if self._replica_wait.replicas:
-            self._replica_wait.report(acknowledged, self._replica_wait.replicas)
+    def _session_keys(self, session_id: str) -> list[str]:
+        keys = self._keys
+        return [keys.session(session_id), keys.expiries(session_id), keys.legacy_index(session_id)]
+
+    def _session_args(self, session_id: str) -> list[Any]:
+        """ARGV[1..5] of every write script (see session.lua)."""
+        return [
+            self._now(),
+            self._lifetime.session_ttl * 1000,
+            self._lifetime.max_age * 1000,
+            self._keys.legacy_prefix(session_id),
+            head(session_id, "")[: -len('",')],
+        ]
 
     def _now(self) -> int:
         """Now, in ms since the epoch."""
         return int(self._clock() * 1000)
 
-    def update_namespace(
-        self,
-        session_id: str,
-        namespace: str,
-        update: Callable[[bytes | None], bytes],
-        ttl: int | None = None,
-        attempts: int = UPDATE_ATTEMPTS,
-    ) -> tuple[bytes, int | None]:
-        """Read, change and write one document atomically; the document written, and
-        when it expires (ms since the epoch; None: never).
 
-        Optimistic concurrency, two round trips: read the document, compute
-        the new one with ``update`` (which may raise to refuse), then write it
-        with the conditional-write script only if the stored document is still
-        the one read (same SHA-1). If another write landed in between, the
-        whole step runs again on the new document, at most ``attempts`` times.
-        Each lost race means another write succeeded, so twenty concurrent
-        updates need at most twenty rounds.
-        """
-        for _ in range(attempts):
-            current = self.get_namespace(session_id, namespace)
-            document = update(current)
-            if current is None:
-                unchanged = Preconditions(if_none_match="*")
-            else:
-                unchanged = Preconditions(if_match="list", match_tags=(etag_of(current),))
-            outcome, expires = self.write(session_id, namespace, unchanged, document, ttl)
-            if outcome is WriteOutcome.DONE:
-                return document, expires
-        raise WriteConflict(
-            f"Namespace {namespace!r} changed under {attempts} attempts in a row; retry."
-        )
-
-    @guarded
-    def delete_session(self, session_id: str) -> int:
-        """Remove every namespace of the session atomically; how many there were."""
-        keys = [
-            self._keys.index(session_id),
-            self._keys.born(session_id),
-            self._keys.ends(session_id),
-        ]
-        args = [self._keys.document_prefix(session_id)]
-        result, acknowledged = self._call_and_wait(self._delete_session, keys, args)
-        if int(result):
-            self._report(acknowledged)
-        return int(result)
-
-    def scan_namespace(
-        self, namespace: str, *, batch: int = 250, keys_per_second: float = 10_000
-    ) -> Iterator[tuple[str, bytes]]:
-        """Every stored document of ``namespace``, with its session id, in no particular order.
-
-        For maintenance (``sessionator schemas audit``), never for requests:
-        it walks the whole keyspace with SCAN (never KEYS), ``batch`` keys per
-        call (SCAN's COUNT; Redis spends about 1 µs per key, so 0.25 ms for
-        250), and starts at most ``keys_per_second / batch`` calls a second,
-        so Redis keeps serving requests in between. On a cluster it walks every
-        primary. SCAN may return a key twice, and a document written or
-        deleted during the walk may be seen or not; a document that expires
-        meanwhile is skipped. The layout of the keys is known here only.
-        """
-        pace = Pace(batch / keys_per_second)
-        pattern = self._keys.documents_of(namespace)
-        for node in self._primaries():
-            cursor = 0
-            while True:
-                pace.wait()
-                cursor, found = self._scan_documents(node, cursor, pattern, batch)
-                yield from found
-                if cursor == 0:
-                    break
-
-    @guarded
-    def _primaries(self) -> list[redis.Redis]:
-        """A client per server that holds data: the one server, or each cluster primary."""
-        if isinstance(self._client, RedisCluster):
-            primaries = self._client.get_primaries()  # type: ignore[no-untyped-call]
-            return [node.redis_connection for node in primaries]
-        return [self._client]
-
-    @guarded
-    def _scan_documents(
-        self, node: redis.Redis, cursor: int, pattern: str, batch: int
-    ) -> tuple[int, list[tuple[str, bytes]]]:
-        """One SCAN step on ``node``, then the documents of the keys it found, pipelined."""
-        cursor, keys = node.scan(cursor, match=pattern, count=batch)
-        if not keys:
-            return int(cursor), []
-        pipe = node.pipeline(transaction=False)  # the keys span slots: no MGET on a cluster
-        for key in keys:
-            pipe.get(key)
-        documents = pipe.execute()
-        found = [
-            (self._keys.session_of_document(_text(key)), document)
-            for key, document in zip(keys, documents, strict=True)
-            if document is not None  # expired or deleted since SCAN saw it
-        ]
-        return int(cursor), found
+def _precondition_args(preconditions: Preconditions) -> list[str]:
+    return [
+        preconditions.if_match,
+        " ".join(preconditions.match_tags),
+        preconditions.if_none_match,
+        " ".join(preconditions.none_match_tags),
+    ]
 
 
-def _expiry(own_end: bytes | None, session_end: bytes | None) -> int | None:
+def _expiry(own_end: bytes | int | None, session_end: bytes | int | None) -> int | None:
     """When a namespace expires (ms), from its own end and the session's; None: never."""
-    ends = [float(end) for end in (own_end, session_end) if end is not None]
+    ends = [float(end) for end in (own_end, session_end) if end]
     earliest = min(ends, default=math.inf)
     return None if earliest == math.inf else int(earliest)
 

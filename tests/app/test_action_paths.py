@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 
 from app.api.sessions import TOUCH_DEPRECATED_AT
 from tests.app.test_metrics import scrape, value
+from tests.stored import KEYS, session_ttl_ms, stored, stored_json
 
 PATH = "/v1/sessions/s1/ns"
 JSON_PATCH = "application/json-patch+json"
@@ -34,10 +35,10 @@ def test_touch_extends_the_session_at_its_underscore_path(
     client: FlaskClient, store: redis.Redis
 ) -> None:
     client.put(PATH, json={"a": 1})
-    store.pexpire("sessionator:{s1}:doc:ns", 5000)
+    store.pexpire(KEYS.session("s1"), 5000)
     touched = client.post("/v1/sessions/s1/_touch")
     assert (touched.status_code, touched.get_json()) == (200, {"touched": True})
-    assert store.pttl("sessionator:{s1}:doc:ns") > 86_000_000
+    assert session_ttl_ms(store, "s1") > 86_000_000
     assert "Deprecation" not in touched.headers
 
 
@@ -45,10 +46,10 @@ def test_the_old_touch_path_still_touches_and_says_it_is_deprecated(
     client: FlaskClient, store: redis.Redis
 ) -> None:
     client.put(PATH, json={"a": 1})
-    store.pexpire("sessionator:{s1}:doc:ns", 5000)
+    store.pexpire(KEYS.session("s1"), 5000)
     touched = client.post("/v1/sessions/s1/touch")
     assert (touched.status_code, touched.get_json()) == (200, {"touched": True})
-    assert store.pttl("sessionator:{s1}:doc:ns") > 86_000_000
+    assert session_ttl_ms(store, "s1") > 86_000_000
     assert touched.headers["Deprecation"] == TOUCH_DEPRECATED_AT == "@1796601600"
     assert touched.headers["Link"] == '<_touch>; rel="successor-version"'
     refused = client.post("/v1/sessions/nobody/touch")
@@ -93,14 +94,14 @@ def test_json_patch_at_its_own_path_patches_the_namespace(
         headers={"If-Match": etag},
     )
     assert reply.status_code == 200
-    stored = json.loads(store.get("sessionator:{s1}:doc:ns") or b"")
-    assert {k: v for k, v in stored.items() if not k.startswith("_")} == {"list": [1, 2]}
+    document = stored_json(store, "s1", "ns")
+    assert {k: v for k, v in document.items() if not k.startswith("_")} == {"list": [1, 2]}
     assert reply.headers["ETag"] == client.get(PATH).headers["ETag"] != etag
 
 
 def test_json_patch_path_takes_only_json_patch(client: FlaskClient, store: redis.Redis) -> None:
     client.put(PATH, json={"a": 1})
-    before = store.get("sessionator:{s1}:doc:ns")
+    before = stored(store, "s1", "ns")
     for media_type in (MERGE, "application/json"):
         reply = client.patch(f"{PATH}/_json-patch", data='{"a": 2}', content_type=media_type)
         assert reply.status_code == 415
@@ -108,7 +109,7 @@ def test_json_patch_path_takes_only_json_patch(client: FlaskClient, store: redis
             "error": "unsupported_media_type",
             "message": f"Send the body as {JSON_PATCH}, not {media_type}.",
         }
-    assert store.get("sessionator:{s1}:doc:ns") == before
+    assert stored(store, "s1", "ns") == before
 
 
 def test_json_patch_path_answers_like_patch_when_refused(client: FlaskClient) -> None:

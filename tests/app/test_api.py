@@ -12,6 +12,7 @@ import redis
 from flask.testing import FlaskClient
 
 from tests.conftest import as_stored
+from tests.stored import KEYS, namespaces, stored, stored_json
 
 MODIFIED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -29,18 +30,13 @@ def put(client: FlaskClient, path: str, document: Any) -> Any:
     return client.put(path, data=json.dumps(document), content_type="application/json")
 
 
-def stored(store: redis.Redis, sid: str, ns: str) -> Any:
-    raw = store.get(f"sessionator:{{{sid}}}:doc:{ns}")
-    return None if raw is None else json.loads(raw)
-
-
 def without_expires(document: dict[str, Any]) -> dict[str, Any]:
     """A document as served, without the ``_expires`` that is not stored."""
     return {key: value for key, value in document.items() if key != "_expires"}
 
 
 def index(store: redis.Redis, sid: str) -> list[str]:
-    return [name.decode() for name in store.zrange(f"sessionator:{{{sid}}}:index", 0, -1)]
+    return namespaces(store, sid)
 
 
 def test_unknown_session_lists_no_namespaces(client: FlaskClient) -> None:
@@ -66,7 +62,7 @@ def test_put_stores_the_document_with_metadata_in_front(
     assert before - timedelta(milliseconds=1) <= modified <= datetime.now(UTC)
     expires = datetime.fromisoformat(body["_expires"].replace("Z", "+00:00"))
     assert abs(expires - modified - timedelta(days=1)) < timedelta(seconds=1)
-    assert stored(store, "user-1337", "favoriteThings") == without_expires(body)
+    assert stored_json(store, "user-1337", "favoriteThings") == without_expires(body)
     assert index(store, "user-1337") == ["favoriteThings"]
 
 
@@ -92,7 +88,7 @@ def test_document_is_stored_without_coercion_and_in_key_order(
         '"n":null,"t":true,"e":[],"o":{},"f":1.5e-07}'
     )
     assert response.data.decode().endswith(expected_tail)
-    assert store.get("sessionator:{s1}:doc:types").decode().endswith(expected_tail)
+    assert stored(store, "s1", "types").decode().endswith(expected_tail)
 
 
 def test_session_lists_its_namespaces_sorted(client: FlaskClient) -> None:
@@ -163,7 +159,7 @@ def test_put_replaces_the_whole_namespace(client: FlaskClient, store: redis.Redi
     put(client, "/v1/sessions/s1/ns", {"a": 1, "b": 2})
     response = put(client, "/v1/sessions/s1/ns", {"c": 3})
     assert response.status_code == 200
-    data = {k: v for k, v in stored(store, "s1", "ns").items() if not k.startswith("_")}
+    data = {k: v for k, v in stored_json(store, "s1", "ns").items() if not k.startswith("_")}
     assert data == {"c": 3}
     assert index(store, "s1") == ["ns"]
 
@@ -182,8 +178,8 @@ def test_round_trip_with_metadata_sent_back_ignores_the_sent_values(
     assert second["_modified"] >= first["_modified"]
     assert second["things"] == ["cats", "dogs"]
     assert list(second) == ["_session", "_namespace", "_modified", "_expires", "things"]
-    assert stored(store, "s1", "ns") == without_expires(second)
-    assert store.get("sessionator:{other}:doc:forged") is None
+    assert stored_json(store, "s1", "ns") == without_expires(second)
+    assert stored(store, "other", "forged") is None
 
 
 def test_other_underscore_fields_are_ordinary_data(client: FlaskClient) -> None:
@@ -227,11 +223,8 @@ def test_delete_session_removes_every_namespace(client: FlaskClient, store: redi
     response = client.delete("/v1/sessions/s1")
     assert response.status_code == 200
     assert response.get_json() == {"removed": 1}
-    assert sorted(k.decode() for k in store.keys("*")) == [
-        "sessionator:{s2}:doc:a",
-        "sessionator:{s2}:ends",
-        "sessionator:{s2}:index",
-    ]
+    assert sorted(k.decode() for k in store.keys("*")) == [KEYS.session("s2")]
+    assert namespaces(store, "s2") == ["a"]
     assert client.get("/v1/sessions/s1").get_json() == {"_session": "s1", "_namespaces": []}
 
 
@@ -258,7 +251,7 @@ def test_schema_namespace_refuses_a_bad_document_and_keeps_the_old_one(
     assert body["error"] == "validation_failed"
     assert sorted(body["details"]) == ["age", "friends.0.age"]
     assert all(isinstance(m, list) and m for m in body["details"].values())
-    assert stored(store, "s1", "teamName.objectType.v1") == without_expires(good)
+    assert stored_json(store, "s1", "teamName.objectType.v1") == without_expires(good)
 
 
 def test_schema_validation_ignores_metadata_sent_back(client: FlaskClient) -> None:

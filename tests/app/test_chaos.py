@@ -30,6 +30,7 @@ from app.access.tenants import generate_key, key_digest
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.faults import Faults, faulty_server
 from tests.httpclient import HttpClient
+from tests.stored import stored
 from tests.topologies import Server
 
 pytestmark = pytest.mark.gunicorn
@@ -169,5 +170,5 @@ def test_the_service_survives_every_fault_and_loses_no_acknowledged_write(tmp_pa
 
 def _stored(client: object, path: str) -> int:
     _, _, _, sid, ns = path.split("/")
-    document = client.get(f"sessionator:{{{sid}}}:doc:{ns}")  # type: ignore[attr-defined]
+    document = stored(client, sid, ns)  # type: ignore[attr-defined]
     return int(json.loads(document)["n"])

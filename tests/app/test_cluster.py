@@ -21,6 +21,7 @@ from app.store.client import Cluster as ClusterClient
 from app.store.client import parse_seeds, redis_client
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient
+from tests.stored import KEYS
 from tests.topologies import (
     Cluster,
     check_rate_limit,
@@ -115,7 +116,7 @@ def test_write_replicas_waits_on_the_sessions_own_primary(empty_cluster: Cluster
     client = create_app(
         {"REDIS_URL": empty_cluster.url, "SCHEMA_POLL_MS": 0, "WRITE_REPLICAS": 1}
     ).test_client()
-    stalled = empty_cluster.primary_owning("sessionator:{user-0}:index")
+    stalled = empty_cluster.primary_owning(KEYS.session("user-0"))
     replica = empty_cluster.replicas[empty_cluster.primaries.index(stalled)][0]
     acknowledged = {}
     with replica.paused():
@@ -124,7 +125,7 @@ def test_write_replicas_waits_on_the_sessions_own_primary(empty_cluster: Cluster
             started = time.monotonic()
             reply = client.put(f"/v1/sessions/{sid}/ns", json={"i": i})
             assert reply.status_code == 200, reply.data
-            on_stalled = empty_cluster.primary_owning(f"sessionator:{{{sid}}}:index") is stalled
+            on_stalled = empty_cluster.primary_owning(KEYS.session(sid)) is stalled
             acknowledged[sid] = (on_stalled, reply.headers[REPLICAS_HEADER])
             if on_stalled:
                 assert time.monotonic() - started >= 0.05  # it waited WRITE_REPLICAS_TIMEOUT_MS

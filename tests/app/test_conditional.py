@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from tests.app.test_gunicorn import run_parallel
 from tests.conftest import as_stored
 from tests.httpclient import HttpClient
+from tests.stored import stored
 
 JSON = "application/json"
 PATH = "/v1/sessions/s1/ns"
@@ -27,8 +28,8 @@ def etag(body: bytes) -> str:
     return '"' + hashlib.sha1(body).hexdigest() + '"'
 
 
-def stored(store: redis.Redis) -> bytes | None:
-    return store.get("sessionator:{s1}:doc:ns")  # type: ignore[return-value]
+def stored_here(store: redis.Redis) -> bytes | None:
+    return stored(store, "s1", "ns")
 
 
 def test_reads_and_writes_carry_the_strong_etag_of_the_document(client: FlaskClient) -> None:
@@ -57,7 +58,7 @@ def test_put_if_match_current_etag_replaces(client: FlaskClient, store: redis.Re
     tag = put(client, {"v": 1}).headers["ETag"]
     response = put(client, {"v": 2}, If_Match=tag)
     assert response.status_code == 200
-    assert stored(store) == as_stored(response.data)
+    assert stored_here(store) == as_stored(response.data)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ def test_put_if_match_anything_else_is_412_and_changes_nothing(
     client: FlaskClient, store: redis.Redis, header: str
 ) -> None:
     tag = put(client, {"v": 1}).headers["ETag"]
-    before = stored(store)
+    before = stored_here(store)
     response = put(client, {"v": 2}, If_Match=header.format(tag=tag))
     assert response.status_code == 412
     assert response.get_json() == {
@@ -77,14 +78,14 @@ def test_put_if_match_anything_else_is_412_and_changes_nothing(
         "message": "Namespace 'ns' of session 's1' is not in the state If-Match or "
         "If-None-Match asks for; read it again (its ETag) and retry.",
     }
-    assert stored(store) == before
+    assert stored_here(store) == before
 
 
 def test_put_if_match_star_needs_an_existing_document(
     client: FlaskClient, store: redis.Redis
 ) -> None:
     assert put(client, {"v": 1}, If_Match="*").status_code == 412
-    assert stored(store) is None
+    assert stored_here(store) is None
     put(client, {"v": 1})
     assert put(client, {"v": 2}, If_Match="*").status_code == 200
 
@@ -93,16 +94,16 @@ def test_put_if_none_match_star_only_creates(client: FlaskClient, store: redis.R
     created = put(client, {"v": 1}, If_None_Match="*")
     assert created.status_code == 200
     assert put(client, {"v": 2}, If_None_Match="*").status_code == 412
-    assert stored(store) == as_stored(created.data)
+    assert stored_here(store) == as_stored(created.data)
     assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == ["ns"]
 
 
 def test_delete_if_match(client: FlaskClient, store: redis.Redis) -> None:
     tag = put(client, {"v": 1}).headers["ETag"]
     assert client.delete(PATH, headers={"If-Match": '"' + "0" * 40 + '"'}).status_code == 412
-    assert stored(store) is not None
+    assert stored_here(store) is not None
     assert client.delete(PATH, headers={"If-Match": tag}).get_json() == {"success": True}
-    assert stored(store) is None
+    assert stored_here(store) is None
     assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == []
 
 
@@ -126,5 +127,5 @@ def test_only_one_of_many_racing_conditional_writes_wins(
 
     statuses = run_parallel(20, write)
     assert sorted(statuses) == [200] + [412] * 19  # type: ignore[type-var]
-    winner = json.loads(stored(store) or b"{}")["n"]
+    winner = json.loads(stored_here(store) or b"{}")["n"]
     assert statuses[winner - 1] == 200

@@ -123,7 +123,7 @@ def test_documents_are_shown_escaped(app: Flask) -> None:
 def test_a_document_the_schema_in_force_refuses_is_marked_with_its_fields(app: Flask) -> None:
     services = app.extensions["sessionator"]
     document = stamp({**GOOD, "age": "old"}, "u1", SCHEMA_NS, datetime.now(UTC))
-    services.repository.put_namespace("u1", SCHEMA_NS, document)  # as written before the schema
+    services.repository.put("u1", SCHEMA_NS, document)  # as written before the schema
     page = text(signed_in(app, "support").look_up("u1"))
     assert "Breaks the schema in force." in page
     assert '<tr><td><code class="field">age</code></td><td>Not a valid integer.</td></tr>' in page

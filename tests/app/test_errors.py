@@ -348,7 +348,7 @@ def test_a_bug_is_a_json_500_without_a_stack_trace(
     def broken(*args: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(repository, "read_namespace", broken)
+    monkeypatch.setattr(repository, "read", broken)
     response = app.test_client().get("/v1/sessions/s1/ns")
     assert response.status_code == 500
     assert response.get_json() == {

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from schema_registry.ttl import parse_ttl
+from tests.stored import KEYS, namespaces, session_ttl_ms
 
 JSON = "application/json"
 
@@ -31,16 +32,14 @@ def ttls(store: redis.Redis) -> dict[str, int]:
     return {key.decode(): int(store.pttl(key)) for key in store.keys("*")}
 
 
-def test_every_key_of_a_session_gets_the_session_ttl(redis_url: str, store: redis.Redis) -> None:
+def test_a_session_is_one_key_that_expires_with_it(redis_url: str, store: redis.Redis) -> None:
     client = app_client(redis_url, SESSION_TTL=60, SESSION_MAX_AGE=600)
     put(client, "s1", "a")
     put(client, "s1", "b")
     found = ttls(store)
-    assert sorted(found) == [
-        "sessionator:{s1}:born", "sessionator:{s1}:doc:a", "sessionator:{s1}:doc:b",
-        "sessionator:{s1}:ends", "sessionator:{s1}:index",
-    ]  # fmt: skip
+    assert sorted(found) == [KEYS.session("s1")]
     assert all(55_000 < ttl <= 60_000 for ttl in found.values())
+    assert namespaces(store, "s1") == ["a", "b"]
 
 
 def test_without_a_session_ttl_nothing_expires(redis_url: str, store: redis.Redis) -> None:
@@ -54,7 +53,7 @@ def test_a_write_slides_the_whole_session(redis_url: str, store: redis.Redis) ->
     put(client, "s1", "a")
     time.sleep(1.2)
     put(client, "s1", "b")  # extends a too
-    assert store.pttl("sessionator:{s1}:doc:a") > 1500
+    assert session_ttl_ms(store, "s1") > 1500
     time.sleep(1.2)  # 2.4 s after a was written: alive only because b slid the session
     assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == ["a", "b"]
     time.sleep(1.0)
@@ -69,11 +68,10 @@ def test_reads_do_not_extend_a_session_and_touch_does(redis_url: str, store: red
     time.sleep(1.0)
     client.get("/v1/sessions/s1/a")
     client.get("/v1/sessions/s1?namespaces=a")
-    assert store.pttl("sessionator:{s1}:doc:a") < 1100
+    assert session_ttl_ms(store, "s1") < 1100
     touched = client.post("/v1/sessions/s1/_touch")
     assert (touched.status_code, touched.get_json()) == (200, {"touched": True})
-    assert store.pttl("sessionator:{s1}:doc:a") > 1900
-    assert store.pttl("sessionator:{s1}:index") > 1900
+    assert session_ttl_ms(store, "s1") > 1900
 
 
 def test_touching_an_empty_session_is_404(redis_url: str, store: redis.Redis) -> None:
@@ -105,8 +103,10 @@ def test_a_namespace_with_its_own_ttl_expires_before_its_session(
     client = app_client(redis_url, short_schema, SESSION_TTL=60)
     put(client, "s1", "team.short.v1")
     put(client, "s1", "team.long.v1")
-    assert 0 < store.pttl("sessionator:{s1}:doc:team.short.v1") <= 1000
-    assert store.pttl("sessionator:{s1}:doc:team.long.v1") > 55_000
+    own = store.zscore(KEYS.expiries("s1"), "team.short.v1")
+    assert own is not None and 0 < own - time.time() * 1000 <= 1000
+    assert store.zscore(KEYS.expiries("s1"), "team.long.v1") is None  # lives with the session
+    assert session_ttl_ms(store, "s1") > 55_000
     time.sleep(1.1)
     assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == ["team.long.v1"]
     assert client.get("/v1/sessions/s1/team.short.v1").status_code == 404
@@ -114,17 +114,21 @@ def test_a_namespace_with_its_own_ttl_expires_before_its_session(
     assert list(both.get_json()) == ["_session", "_namespaces", "team.long.v1"]
 
 
-def test_an_expired_name_is_never_listed_even_before_redis_reclaims_it(
+def test_an_expired_namespace_is_never_served_and_its_bytes_go_at_the_next_write(
     redis_url: str, store: redis.Redis, short_schema: Path
 ) -> None:
     client = app_client(redis_url, short_schema, SESSION_TTL=60)
     put(client, "s1", "team.short.v1")
-    store.persist("sessionator:{s1}:doc:team.short.v1")  # as if Redis had not got to it yet
+    put(client, "s1", "team.long.v1")
     time.sleep(1.1)
-    assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == []
+    assert namespaces(store, "s1") == ["team.long.v1", "team.short.v1"]  # still held: bytes
+    assert client.get("/v1/sessions/s1").get_json()["_namespaces"] == ["team.long.v1"]
     asked = client.get("/v1/sessions/s1?namespaces=team.short.v1").get_json()
-    assert asked == {"_session": "s1", "_namespaces": []}
+    assert asked == {"_session": "s1", "_namespaces": ["team.long.v1"]}
     assert client.get("/v1/sessions/s1/team.short.v1").status_code == 404
+    put(client, "s1", "team.long.v1")  # the session's next write forgets it
+    assert namespaces(store, "s1") == ["team.long.v1"]
+    assert store.exists(KEYS.expiries("s1")) == 0
 
 
 def expires_ms(served: dict[str, object]) -> int:
@@ -140,8 +144,8 @@ def test_documents_say_exactly_when_redis_will_drop_them(
     short = client.put("/v1/sessions/s1/team.short.v1", data=body, content_type=JSON).get_json()
     time.sleep(0.01)
     long = client.put("/v1/sessions/s1/team.long.v1", data=body, content_type=JSON).get_json()
-    short_at = store.pexpiretime("sessionator:{s1}:doc:team.short.v1")
-    long_at = store.pexpiretime("sessionator:{s1}:doc:team.long.v1")
+    short_at = int(store.zscore(KEYS.expiries("s1"), "team.short.v1") or 0)
+    long_at = store.pexpiretime(KEYS.session("s1"))
     assert long_at - short_at > 55_000
     assert expires_ms(short) == short_at  # its own ttl, earlier than the session's end
     assert expires_ms(long) == long_at  # the session's end, which the second write slid

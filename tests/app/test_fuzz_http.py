@@ -38,6 +38,7 @@ from werkzeug.test import TestResponse
 from app import create_app
 from app.access.tenants import generate_key, key_digest
 from app.store.preconditions import etag_of
+from tests.stored import KEYS, stored
 
 KEY_PREFIX = "sessionator"
 TEAM_READ = ("team.*", "shared.*")
@@ -53,7 +54,7 @@ LONE_SURROGATE = re.compile(
     rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 )
 T = TypeVar("T")
-_KEY = re.compile(r"sessionator:\{(?P<sid>[^}]*)\}:(?:doc:(?P<ns>.*)|(?P<kind>index|born|ends))")
+_KEY = re.compile(r"sessionator:\{(?P<sid>[^}]*)\}(?P<kind>|:ttl)")  # a session's hash, expiries
 
 # What the store holds before any fuzzed request: written with the root key.
 SEEDED: dict[tuple[str, str], dict[str, Any]] = {
@@ -158,7 +159,7 @@ class Service:
 
     def current_etag(self, sid: str, ns: str) -> str:
         """The ETag of the stored document (sid, ns), or one that matches nothing."""
-        document = self.store.get(f"{KEY_PREFIX}:{{{sid}}}:doc:{ns}")
+        document = stored(self.store, sid, ns)
         return etag_of(document) if isinstance(document, bytes) else "0" * 40
 
 
@@ -661,8 +662,11 @@ def check_session_isolation(done: Exchange) -> None:
     if not changed:
         return
     assert 200 <= done.status < 300 and done.route.protected, done.status
-    tag = f"{KEY_PREFIX}:{{{done.route.args['sid']}}}:"
-    assert all(key.startswith(tag) for key in changed), (tag, changed)
+    session = KEYS.session(done.route.args["sid"])
+    assert all(key in (session, KEYS.expiries(done.route.args["sid"])) for key in changed), (
+        session,
+        changed,
+    )
 
 
 def changed_keys(before: Snapshot, after: Snapshot) -> set[str]:
@@ -671,22 +675,18 @@ def changed_keys(before: Snapshot, after: Snapshot) -> set[str]:
 
 
 def changed_namespaces(before: Snapshot, after: Snapshot) -> set[str]:
-    """Namespaces whose document or index entry changed (expiry moves are not changes)."""
+    """Namespaces whose document or own expiry changed (the session's expiry moving is not)."""
     names: set[str] = set()
     for key in before.keys() | after.keys():
         parts = _KEY.fullmatch(key)
         assert parts is not None, f"a key the service does not make: {key!r}"
         old, new = before.get(key), after.get(key)
-        old_value, new_value = (entry.value if entry else None for entry in (old, new))
-        if parts["ns"] is not None and old_value != new_value:
-            names.add(parts["ns"])
-        elif parts["kind"] == "index":
-            old_scores, new_scores = _scores(old_value), _scores(new_value)
-            names |= {
-                name.decode()
-                for name in old_scores.keys() | new_scores.keys()
-                if old_scores.get(name) != new_scores.get(name)
-            }
+        old_fields, new_fields = (_scores(entry.value if entry else None) for entry in (old, new))
+        names |= {
+            name.decode()
+            for name in old_fields.keys() | new_fields.keys()
+            if old_fields.get(name) != new_fields.get(name) and not name.startswith(b":")
+        }
     return names
 
 

@@ -14,6 +14,7 @@ import redis
 
 from tests.conftest import SCHEMA_DIR, as_stored, start_gunicorn, stop_process
 from tests.httpclient import HttpClient
+from tests.stored import KEYS, namespaces, stored
 
 JSON = {"Content-Type": "application/json"}
 
@@ -65,10 +66,8 @@ def test_percent_encoded_slashes_stay_in_their_segment(
     for method in ("GET", "DELETE"):
         reply = http.request(method, path)
         assert (reply.status, reply.json()["error"]) == (400, code)
-    assert sorted(k.decode() for k in store.keys("*doc*")) == [
-        "sessionator:{a}:doc:b",
-        "sessionator:{s1}:doc:ns",
-    ]
+    assert sorted(k.decode() for k in store.keys("*")) == [KEYS.session("a"), KEYS.session("s1")]
+    assert (namespaces(store, "a"), namespaces(store, "s1")) == (["b"], ["ns"])
 
 
 def test_percent_encoded_letters_are_the_same_identifier(http: HttpClient) -> None:
@@ -80,7 +79,7 @@ def test_chunked_body_is_accepted(http: HttpClient, store: redis.Redis) -> None:
     chunks = iter([b'{"things":', b' ["cats",', b' "dogs"]}'])
     reply = http.request("PUT", "/v1/sessions/s1/ns", chunks, JSON, chunked=True)
     assert reply.status == 200
-    assert json.loads(store.get("sessionator:{s1}:doc:ns"))["things"] == ["cats", "dogs"]
+    assert json.loads(stored(store, "s1", "ns"))["things"] == ["cats", "dogs"]
 
 
 def test_chunked_body_over_the_limit_is_413(http: HttpClient, store: redis.Redis) -> None:
@@ -125,7 +124,7 @@ def test_parallel_writes_to_different_namespaces_all_survive(
     listed = http.get("/v1/sessions/s1").json()["_namespaces"]
     assert listed == [f"ns{i:02d}" for i in range(20)]
     for i in range(20):
-        assert json.loads(store.get(f"sessionator:{{s1}}:doc:ns{i:02d}"))["i"] == i
+        assert json.loads(stored(store, "s1", f"ns{i:02d}"))["i"] == i
 
 
 def test_parallel_writes_to_one_namespace_leave_exactly_one(
@@ -136,7 +135,7 @@ def test_parallel_writes_to_one_namespace_leave_exactly_one(
 
     replies = run_parallel(20, write)
     assert [r.status for r in replies] == [200] * 20  # type: ignore[attr-defined]
-    document = json.loads(store.get("sessionator:{s1}:doc:ns"))
+    document = json.loads(stored(store, "s1", "ns"))
     values = {value for key, value in document.items() if key.startswith("k")}
     assert len(values) == 1 and len(document) == 53
     winner = values.pop()

@@ -36,14 +36,18 @@ def test_invalid_namespaces(value: str) -> None:
 
 def test_keys_of_a_session_share_one_hash_tag() -> None:
     keys = KeySpace("sessionator")
-    assert keys.index("u:1") == "sessionator:{u:1}:index"
-    assert keys.document("u:1", "team.f.v1") == "sessionator:{u:1}:doc:team.f.v1"
+    assert keys.session("u:1") == "sessionator:{u:1}"
+    assert keys.expiries("u:1") == "sessionator:{u:1}:ttl"
+    assert keys.legacy_index("u:1") == "sessionator:{u:1}:index"
 
 
 @pytest.mark.parametrize("sid", VALID_SESSION_IDS)
 @pytest.mark.parametrize("ns", VALID_NAMESPACES)
 def test_no_valid_identifier_builds_another_sessions_key(sid: str, ns: str) -> None:
     keys = KeySpace("sessionator")
-    document = keys.document(sid, ns)
-    assert document.startswith(keys.document_prefix(sid))
-    assert document.split("{", 1)[1].split("}", 1)[0] == sid
+    for key in (keys.session(sid), keys.expiries(sid), keys.legacy_prefix(sid) + f"doc:{ns}"):
+        assert key.startswith(keys.session(sid))
+        assert key.split("{", 1)[1].split("}", 1)[0] == sid
+        assert keys.session_of(key) == sid
+    assert keys.kind(keys.session(sid), ns) == "session"
+    assert keys.kind(keys.legacy_prefix(sid) + f"doc:{ns}", ns) == "legacy"

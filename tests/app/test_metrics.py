@@ -23,6 +23,7 @@ from app.metrics import Metrics, RequestTotals, stored_size
 from app.services import Services
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient
+from tests.stored import stored
 
 CART = "checkout.cart.v1"  # has a schema in schemas/
 GOOD_CART = {"currency": "EUR", "items": [{"sku": "A-1", "quantity": 2, "unitPrice": 3.5}]}
@@ -157,8 +158,8 @@ def test_document_sizes_are_the_stored_bytes_and_free_namespaces_are_other(
     for ns in ("free.one", "free.two"):
         client.put(f"/v1/sessions/s1/{ns}", json={"note": "x" * 300})
     samples = scrape(client)
-    cart = store.strlen(f"sessionator:{{s1}}:doc:{CART}")
-    free = sum(store.strlen(f"sessionator:{{s1}}:doc:{ns}") for ns in ("free.one", "free.two"))
+    cart = len(stored(store, "s1", f"{CART}") or b"")
+    free = sum(len(stored(store, "s1", f"{ns}") or b"") for ns in ("free.one", "free.two"))
     assert value(samples, "sessionator_document_bytes_count", namespace=CART) == 2
     assert value(samples, "sessionator_document_bytes_bucket", namespace=CART, le="64.0") == 0
     assert value(samples, "sessionator_document_bytes_sum", namespace=CART) > cart  # PUT + PATCH
@@ -173,20 +174,28 @@ def test_stored_size_leaves_out_the_expiry_serving_adds(expires: bytes) -> None:
     assert stored_size(stored[:at] + b',"_expires":' + expires + stored[at:]) == len(stored)
 
 
-def test_redis_calls_are_timed_by_repository_method(
+def test_redis_calls_are_timed_by_the_operation_they_serve(
     client: FlaskClient, make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     client.get("/v1/sessions/s1/ns")
     client.put("/v1/sessions/s1/ns", json={"v": 1})
     client.get("/v1/sessions/s1")
+    merge = {"Content-Type": "application/merge-patch+json"}
+    client.patch("/v1/sessions/s1/ns", data='{"v": 2}', headers=merge)  # a read, then a write
+    client.post("/v1/sessions/s1/_touch")
+    client.delete("/v1/sessions/s1/ns")
+    client.delete("/v1/sessions/s1")
     samples = scrape(client)
-    for method in ("read_namespace", "_run", "read_with_expiry"):
-        assert value(samples, "sessionator_redis_call_duration_seconds_count", method=method) == 1
+    calls = {"read": 1, "put": 1, "read_session": 1, "patch": 2, "touch": 1, "delete": 1}
+    for operation, count in {**calls, "delete_session": 1}.items():
+        assert value(
+            samples, "sessionator_redis_call_duration_seconds_count", method=operation
+        ) == (count), operation
     assert total(samples, "sessionator_redis_call_errors_total") == 0
     down = make_app(REDIS_URL=f"unix://{tmp_path}/nothing.sock").test_client()
     assert down.get("/v1/sessions/s1/ns").status_code == 503
     samples = scrape(down)
-    assert value(samples, "sessionator_redis_call_errors_total", method="read_namespace") == 1
+    assert value(samples, "sessionator_redis_call_errors_total", method="read") == 1
 
 
 def test_schema_reloads_and_their_problems_are_counted(
@@ -294,8 +303,7 @@ def test_one_scrape_counts_the_requests_of_every_worker(
     assert value(samples, "sessionator_http_requests_total", **route) == 50
     assert value(samples, "sessionator_http_request_duration_seconds_count", **route) == 50
     assert (
-        value(samples, "sessionator_redis_call_duration_seconds_count", method="read_with_expiry")
-        == 50
+        value(samples, "sessionator_redis_call_duration_seconds_count", method="read_session") == 50
     )
     by_worker = [
         value(parse_files([name]), "sessionator_http_requests_total", **route)

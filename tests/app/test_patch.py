@@ -13,6 +13,7 @@ from tests.app.test_api import SEED_DOCUMENT
 from tests.app.test_gunicorn import run_parallel
 from tests.conftest import as_stored
 from tests.httpclient import HttpClient
+from tests.stored import stored
 
 PATH = "/v1/sessions/s1/ns"
 MERGE = "application/merge-patch+json"
@@ -35,7 +36,7 @@ def seeded(client: FlaskClient, store: redis.Redis) -> bytes:
     """PATH holds {"a": 1, "b": {"c": 2, "d": 3}, "e": [1, 2]}; returns the stored bytes."""
     body = json.dumps({"a": 1, "b": {"c": 2, "d": 3}, "e": [1, 2]})
     client.put(PATH, data=body, content_type="application/json")
-    return store.get("sessionator:{s1}:doc:ns")  # type: ignore[return-value]
+    return stored(store, "s1", "ns")  # type: ignore[return-value]
 
 
 def test_merge_patch_sets_removes_and_merges(
@@ -43,10 +44,11 @@ def test_merge_patch_sets_removes_and_merges(
 ) -> None:
     response = patch(client, {"a": None, "b": {"c": 20, "x": True}, "z": "new"})
     assert response.status_code == 200
-    stored = store.get("sessionator:{s1}:doc:ns")
-    assert as_stored(response.data) == stored
-    assert list(json.loads(stored)) == ["_session", "_namespace", "_modified", "b", "e", "z"]
-    assert data_of(stored) == {"b": {"c": 20, "d": 3, "x": True}, "e": [1, 2], "z": "new"}
+    document = stored(store, "s1", "ns")
+    assert as_stored(response.data) == document
+    members = ["_session", "_namespace", "_modified", "b", "e", "z"]
+    assert list(json.loads(document or b"")) == members
+    assert data_of(document) == {"b": {"c": 20, "d": 3, "x": True}, "e": [1, 2], "z": "new"}
     assert response.headers["ETag"] == client.get(PATH).headers["ETag"]
 
 
@@ -62,7 +64,7 @@ def test_json_patch_applies_every_operation(
     ]
     response = patch(client, operations, JSON_PATCH)
     assert response.status_code == 200
-    assert data_of(store.get("sessionator:{s1}:doc:ns")) == {
+    assert data_of(stored(store, "s1", "ns")) == {
         "b": {"c": "two"},
         "e": [1, 2, 3],
         "d": 3,
@@ -78,7 +80,7 @@ def test_a_failed_test_operation_is_409_and_changes_nothing(
     ]
     response = patch(client, operations, JSON_PATCH)
     assert (response.status_code, response.get_json()["error"]) == (409, "patch_conflict")
-    assert store.get("sessionator:{s1}:doc:ns") == seeded
+    assert stored(store, "s1", "ns") == seeded
 
 
 @pytest.mark.parametrize(
@@ -90,7 +92,7 @@ def test_a_malformed_json_patch_is_400(
 ) -> None:
     response = patch(client, operations, JSON_PATCH)
     assert (response.status_code, response.get_json()["error"]) == (400, "invalid_patch")
-    assert store.get("sessionator:{s1}:doc:ns") == seeded
+    assert stored(store, "s1", "ns") == seeded
 
 
 def test_a_json_patch_leaving_no_object_is_409(
@@ -98,19 +100,19 @@ def test_a_json_patch_leaving_no_object_is_409(
 ) -> None:
     response = patch(client, [{"op": "replace", "path": "", "value": 1}], JSON_PATCH)
     assert (response.status_code, response.get_json()["error"]) == (409, "patch_conflict")
-    assert store.get("sessionator:{s1}:doc:ns") == seeded
+    assert stored(store, "s1", "ns") == seeded
 
 
 @pytest.mark.parametrize("body", [[1], [], 1, "a", None, True])
-@pytest.mark.parametrize("stored", [True, False])
+@pytest.mark.parametrize("exists", [True, False])
 def test_a_merge_patch_that_is_not_an_object_is_an_invalid_patch_before_any_read(
-    client: FlaskClient, store: redis.Redis, body: Any, stored: bool
+    client: FlaskClient, store: redis.Redis, body: Any, exists: bool
 ) -> None:
     # The OpenAPI document types a merge patch as an object: anything else is malformed,
     # refused before the namespace is read (so neither 404 nor 412), as a JSON Patch is.
-    if stored:
+    if exists:
         client.put(PATH, json={"a": 1})
-    before = store.get("sessionator:{s1}:doc:ns")
+    before = stored(store, "s1", "ns")
     response = patch(client, body, MERGE, If_Match='"0000000000000000000000000000000000000000"')
     assert response.status_code == 400
     assert response.get_json() == {
@@ -118,7 +120,7 @@ def test_a_merge_patch_that_is_not_an_object_is_an_invalid_patch_before_any_read
         "message": "A merge patch document must be an object: any other JSON value would "
         "replace the whole document by something else than an object.",
     }
-    assert store.get("sessionator:{s1}:doc:ns") == before
+    assert stored(store, "s1", "ns") == before
 
 
 @pytest.mark.parametrize("media_type", ["application/json", "text/plain", "application/patch+json"])
@@ -149,7 +151,7 @@ def test_metadata_in_a_patch_is_ignored(
 def test_patch_if_match(client: FlaskClient, store: redis.Redis, seeded: bytes) -> None:
     stale = patch(client, {"a": 2}, If_Match='"' + "0" * 40 + '"')
     assert (stale.status_code, stale.get_json()["error"]) == (412, "precondition_failed")
-    assert store.get("sessionator:{s1}:doc:ns") == seeded
+    assert stored(store, "s1", "ns") == seeded
     fresh = patch(client, {"a": 2}, If_Match=client.get(PATH).headers["ETag"])
     assert fresh.status_code == 200
 
@@ -159,13 +161,13 @@ def test_the_patched_result_is_validated_by_the_schema(
 ) -> None:
     path = "/v1/sessions/s1/teamName.objectType.v1"
     client.put(path, data=json.dumps(SEED_DOCUMENT), content_type="application/json")
-    before = store.get("sessionator:{s1}:doc:teamName.objectType.v1")
+    before = stored(store, "s1", "teamName.objectType.v1")
     refused = patch(client, {"age": "old"}, path=path)
     assert (refused.status_code, refused.get_json()["details"]) == (
         422,
         {"age": ["Not a valid integer."]},
     )
-    assert store.get("sessionator:{s1}:doc:teamName.objectType.v1") == before
+    assert stored(store, "s1", "teamName.objectType.v1") == before
     accepted = patch(client, {"age": 37}, path=path)
     assert accepted.status_code == 200
     assert accepted.get_json()["_schemaVersion"].startswith("sha256:")
@@ -181,5 +183,5 @@ def test_twenty_concurrent_patches_of_different_keys_all_survive(
         return http.request("PATCH", PATH, body, {"Content-Type": MERGE}).status
 
     assert run_parallel(20, set_key) == [200] * 20
-    stored = data_of(store.get("sessionator:{s1}:doc:ns"))
-    assert stored == {"start": True, **{f"k{i:02d}": i for i in range(20)}}
+    data = data_of(stored(store, "s1", "ns"))
+    assert data == {"start": True, **{f"k{i:02d}": i for i in range(20)}}

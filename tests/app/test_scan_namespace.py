@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import redis
 
+from app.documents import stamp
 from app.store.client import redis_client
 from app.store.keys import KeySpace
 from app.store.pacing import Pace
@@ -21,15 +23,20 @@ from tests.topologies import Cluster
 NAMESPACE = "team.x.v1"
 
 
+def document(sid: str, ns: str, **data: object) -> bytes:
+    """A document as the service writes it."""
+    return stamp(data, sid, ns, datetime(2026, 1, 1, tzinfo=UTC))
+
+
 def fill(repository: SessionRepository, sessions: int) -> set[tuple[str, bytes]]:
     """Write a document of NAMESPACE, and of two names that contain it, per session."""
     written = set()
     for i in range(sessions):
-        document = b'{"i":%d}' % i
-        repository.put_namespace(f"s{i}", NAMESPACE, document)
-        repository.put_namespace(f"s{i}", f"{NAMESPACE}.other", b'{"other":true}')
-        repository.put_namespace(f"s{i}", f"other.{NAMESPACE}", b'{"other":true}')
-        written.add((f"s{i}", document))
+        sid = f"s{i}"
+        repository.put(sid, NAMESPACE, mine := document(sid, NAMESPACE, i=i))
+        repository.put(sid, f"{NAMESPACE}.other", document(sid, f"{NAMESPACE}.other"))
+        repository.put(sid, f"other.{NAMESPACE}", document(sid, f"other.{NAMESPACE}"))
+        written.add((sid, mine))
     return written
 
 
@@ -37,7 +44,7 @@ def test_every_document_of_the_namespace_and_nothing_else(redis_url: str) -> Non
     client = redis.Redis.from_url(redis_url)
     repository = SessionRepository(client, KeySpace("t"))
     written = fill(repository, 250)
-    SessionRepository(client, KeySpace("u")).put_namespace("s0", "team.x.v1", b'{"u":1}')
+    SessionRepository(client, KeySpace("u")).put("s0", "team.x.v1", document("s0", "team.x.v1"))
     found = list(repository.scan_namespace("team.x.v1", batch=100, keys_per_second=1e9))
     assert sorted(set(found)) == sorted(written)
     assert len(found) == len(set(found))  # no rehashing happened: no key seen twice
@@ -50,15 +57,15 @@ def test_a_prefix_with_glob_characters_matches_only_itself(redis_url: str) -> No
         SessionRepository(client, KeySpace("a*")),
         SessionRepository(client, KeySpace("ab")),
     )
-    star.put_namespace("s1", "team.x.v1", b'{"star":1}')
-    plain.put_namespace("s2", "team.x.v1", b'{"plain":1}')
-    assert list(star.scan_namespace("team.x.v1")) == [("s1", b'{"star":1}')]
+    star.put("s1", "team.x.v1", starred := document("s1", "team.x.v1", star=1))
+    plain.put("s2", "team.x.v1", document("s2", "team.x.v1", plain=1))
+    assert list(star.scan_namespace("team.x.v1")) == [("s1", starred)]
 
 
 def test_the_walk_is_paced_in_keys_per_second(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url)
     repository = SessionRepository(client, KeySpace("t"))
-    fill(repository, 200)  # 800 keys: three documents and an index per session
+    fill(repository, 200)  # 200 keys: one hash per session
     keys = client.dbsize()
     started = time.monotonic()
     found = list(repository.scan_namespace("team.x.v1", batch=100, keys_per_second=2000))
@@ -101,7 +108,7 @@ def test_on_a_cluster_every_primary_is_walked(cluster: Cluster) -> None:
     repository = SessionRepository(client, KeySpace("t"))
     written = fill(repository, 120)
     keys = KeySpace("t")
-    holders = {cluster.primary_owning(keys.document(sid, NAMESPACE)).port for sid, _ in written}
+    holders = {cluster.primary_owning(keys.session(sid)).port for sid, _ in written}
     assert len(holders) == 3  # the sessions are spread over every primary
     found = list(repository.scan_namespace("team.x.v1", batch=50, keys_per_second=1e9))
     assert sorted(set(found)) == sorted(written)

@@ -21,6 +21,7 @@ from app.config import ConfigError, load_config
 from app.store.client import PRIMARY_CHECK_SECONDS, parse_seeds
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient, Reply
+from tests.stored import stored
 from tests.topologies import (
     SentinelGroup,
     check_rate_limit,
@@ -69,7 +70,7 @@ def test_every_endpoint_works_through_sentinel(
     walk_every_endpoint(sentinel_http, "user-1337", replicas="1/1")
     with empty_group.primary().client() as client:  # it went to the primary Sentinel names
         assert sentinel_http.put_json("/v1/sessions/u/ns", {"v": 1}).status == 200
-        assert client.exists("sessionator:{u}:doc:ns") == 1
+        assert stored(client, "u", "ns") is not None
 
 
 def test_rate_limit_is_429_through_sentinel(empty_group: SentinelGroup, tmp_path: Path) -> None:
@@ -273,7 +274,7 @@ def test_the_service_follows_a_failover_without_a_restart(
         stranded = [
             (when, acknowledged)
             for n, (when, status, acknowledged) in written.items()
-            if status == 200 and not client.exists(f"sessionator:{{during-{n}}}:doc:ns")
+            if status == 200 and stored(client, f"during-{n}", "ns") is None
         ]
     assert traffic.switched is not None
     # Writes that went to the old primary after the promotion are lost when Sentinel makes it

@@ -22,6 +22,7 @@ from app.access.tenants import generate_key, key_digest
 from app.store.embedded import EmbeddedStore
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient, Reply
+from tests.stored import session_keys, stored_json
 
 NAMESPACES = ("restaurants.favorites.v1", "payments.card.v1", "payments.summary.v1", "other.x.v1")
 KEYS = {
@@ -126,8 +127,8 @@ def http(service: Service, redis_url: str) -> Service:
 
 
 def stored(store: redis.Redis, sid: str, ns: str) -> object:
-    document = store.get(f"sessionator:{{{sid}}}:doc:{ns}")
-    return None if document is None else json.loads(document)["v"]
+    document = stored_json(store, sid, ns)
+    return None if document is None else document["v"]
 
 
 def forbidden(tenant: str, action: str, namespaces: list[str]) -> dict[str, object]:
@@ -193,7 +194,7 @@ def test_only_the_granted_tenant_deletes_whole_sessions(
     reply = http.call(tenant, "DELETE", f"/v1/sessions/{sid}")
     if tenant in DELETES_SESSIONS:
         assert (reply.status, reply.json()) == (200, {"removed": 1})
-        assert store.keys(f"sessionator:{{{sid}}}:*") == []
+        assert session_keys(store, sid) == []
     else:
         assert reply.status == 403
         assert reply.json()["details"] == {"tenant": tenant, "action": "delete_sessions"}

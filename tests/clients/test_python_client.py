@@ -24,6 +24,7 @@ from sessionator_client import (
 
 from tests.conftest import REPO
 from tests.httpclient import HttpClient
+from tests.stored import KEYS, session_ttl_ms, stored
 
 CART = "checkout.cart.v1"
 GOOD_CART = {"currency": "EUR", "items": [{"sku": "A-1", "quantity": 2, "unitPrice": 3.5}]}
@@ -36,8 +37,8 @@ def sessions(http: HttpClient) -> Iterator[Client]:
         yield client
 
 
-def stored(store: redis.Redis, session: str, namespace: str) -> dict[str, object]:
-    raw = store.get(f"sessionator:{{{session}}}:doc:{namespace}")
+def stored_data(store: redis.Redis, session: str, namespace: str) -> dict[str, object]:
+    raw = stored(store, session, namespace)
     assert raw is not None
     return {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}
 
@@ -55,7 +56,7 @@ def test_put_returns_the_stored_document_with_its_etag_and_get_reads_it(
     assert abs((put.modified - datetime.now(UTC)).total_seconds()) < 60
     assert put.expires is not None and put.expires > put.modified
     assert put.schema_version is None
-    assert stored(store, "user-1337", "favoriteThings") == {"things": ["cats"]}
+    assert stored_data(store, "user-1337", "favoriteThings") == {"things": ["cats"]}
     assert sessions.get("user-1337", "favoriteThings") == put
 
 
@@ -78,7 +79,7 @@ def test_conditional_puts_create_only_or_replace_only_what_was_read(
     with pytest.raises(PreconditionFailed):
         sessions.put("s1", "ns", {"a": 4}, if_match=created.etag)
     assert sessions.get("s1", "ns") == replaced
-    assert stored(store, "s1", "ns") == {"a": 3}
+    assert stored_data(store, "s1", "ns") == {"a": 3}
 
 
 def test_both_patch_flavours_change_part_of_a_namespace_with_if_match(
@@ -95,7 +96,7 @@ def test_both_patch_flavours_change_part_of_a_namespace_with_if_match(
     with pytest.raises(PreconditionFailed):
         sessions.json_patch("s1", "ns", [], if_match=start.etag)
     assert sessions.merge_patch("s1", "ns", {"e": 5}).data["e"] == 5  # unconditional
-    assert stored(store, "s1", "ns") == {"b": {"d": 3}, "list": [1, 2], "e": 5}
+    assert stored_data(store, "s1", "ns") == {"b": {"d": 3}, "list": [1, 2], "e": 5}
 
 
 def test_a_patch_that_cannot_apply_is_a_conflict_with_the_service_message(
@@ -115,7 +116,7 @@ def test_delete_removes_a_namespace_and_not_found_says_so(
     with pytest.raises(PreconditionFailed):
         sessions.delete("s1", "ns", if_match='"0000000000000000000000000000000000000000"')
     sessions.delete("s1", "ns", if_match=document.etag)
-    assert store.exists("sessionator:{s1}:doc:ns") == 0
+    assert stored(store, "s1", "ns") is None
     with pytest.raises(NotFound) as missing:
         sessions.get("s1", "ns")
     assert (missing.value.status, missing.value.code) == (404, "not_found")
@@ -134,9 +135,9 @@ def test_session_methods_list_read_many_touch_and_delete(
     many = sessions.get_many("s1", ["a", "absent"])
     assert list(many) == ["a"]
     assert (many["a"].data, many["a"].modified, many["a"].etag) == ({"n": 1}, a.modified, None)
-    store.pexpire("sessionator:{s1}:doc:a", 5000)
+    store.pexpire(KEYS.session("s1"), 5000)
     sessions.touch("s1")
-    assert store.pttl("sessionator:{s1}:doc:a") > 86_000_000
+    assert session_ttl_ms(store, "s1") > 86_000_000
     with pytest.raises(NotFound):
         sessions.touch("nobody")
     assert sessions.delete_session("s1") is True
@@ -196,10 +197,10 @@ def test_the_readme_example_runs_as_written(
     assert len(example.strip().splitlines()) <= 11  # the ten lines, and a blank one
     base_url = str(sessions.http.base_url).rstrip("/")
     exec(example.replace("http://localhost:8000", base_url), {})
-    assert stored(store, "user-1337", "checkout.cart.v1") == {
+    assert stored_data(store, "user-1337", "checkout.cart.v1") == {
         "currency": "EUR", "items": [], "notes": {"door": "blue"},
     }  # fmt: skip
-    assert stored(store, "user-1337", "visits") == {"count": 1}
+    assert stored_data(store, "user-1337", "visits") == {"count": 1}
     assert (
         capsys.readouterr().out == "not_found Session 'user-1337' has no namespace 'nothingHere'.\n"
     )

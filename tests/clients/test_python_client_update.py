@@ -19,6 +19,7 @@ import redis
 from sessionator_client import Client, Conflict
 
 from tests.httpclient import HttpClient
+from tests.stored import stored
 
 UPDATERS = 20
 
@@ -47,7 +48,7 @@ def test_twenty_concurrent_updaters_lose_nothing(sessions: Client, store: redis.
     with ThreadPoolExecutor(UPDATERS) as pool:
         counts = list(pool.map(updater, range(UPDATERS), timeout=60))
     assert sorted(counts) == list(range(1, UPDATERS + 1))  # each saw its own increment
-    raw = store.get("sessionator:{s1}:doc:counter")
+    raw = stored(store, "s1", "counter")
     assert raw is not None
     data = {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}
     assert data == {"count": UPDATERS, **{f"by{n}": True for n in range(UPDATERS)}}

@@ -1,0 +1,29 @@
+-- PUT: create or replace one namespace's document, if the preconditions hold.
+-- KEYS and ARGV[1..5]: as in session.lua.
+-- ARGV[6]: the namespace.  ARGV[7]: its document as stored ('{' then what follows the head).
+-- ARGV[8]: the namespace's own lifetime (ms; 0: as long as the session).
+-- ARGV[9]: the most namespaces a session may hold (0: no limit).
+-- ARGV[10], ARGV[11]: If-Match mode and ETags.  ARGV[12], ARGV[13]: If-None-Match's.
+-- Returns {outcome, expires}: 1 written, 0 a precondition failed, -2 a new namespace would be
+-- one too many; expires: when the namespace now expires (ms), or -1: never.
+-- A bounded number of commands, however many namespaces the session holds. Only reads and
+-- deletes come before the HSET, and Redis refuses the first command that may grow its memory
+-- when it is full (maxmemory, noeviction): so a put is refused whole then.
+move_legacy()
+forget_expired()
+local name = ARGV[6]
+local stored = redis.call('HGET', KEYS[1], name)
+if not preconditions_hold(stored, name, ARGV[10], ARGV[11], ARGV[12], ARGV[13]) then
+    return {0, -1}
+end
+local most = tonumber(ARGV[9])
+if most > 0 and not stored and namespaces_held() >= most then return {-2, -1} end
+redis.call('HSET', KEYS[1], name, ARGV[7])
+if max_age > 0 then redis.call('HSETNX', KEYS[1], ':b', now) end
+local own = tonumber(ARGV[8])
+if own > 0 then
+    redis.call('ZADD', KEYS[2], now + own, name)
+else
+    redis.call('ZREM', KEYS[2], name)
+end
+return {1, expiry_of(name, set_lifetime())}
