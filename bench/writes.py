@@ -38,7 +38,12 @@ def measure(url: str, namespaces: int, writes: int) -> dict[str, float]:
     """Write ``writes`` times into sessions of ``namespaces`` namespaces; latency and Redis CPU."""
     store = redis.Redis.from_url(url)
     client = create_app(
-        {"REDIS_URL": url, "SCHEMA_POLL_MS": 0, "MAX_NAMESPACES_PER_SESSION": 1000}
+        {
+            "REDIS_URL": url,
+            "SCHEMA_POLL_MS": 0,
+            "MAX_NAMESPACES_PER_SESSION": 1000,
+            "LOG_LEVEL": "ERROR",
+        }
     ).test_client()
     sessions = [f"bench-{namespaces}-{n}" for n in range(10)]
     for sid in sessions:
