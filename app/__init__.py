@@ -12,21 +12,14 @@ from flask import Flask
 from app import console, metrics
 from app.access.ratelimit import RateLimiter
 from app.access.tenants import TenantsHolder
-from app.api import probes
-from app.api.docs import bp as apidocs_bp
+from app.api import docs, lifecycle, probes, schemas, sessions
+from app.api import metrics as metrics_view
 from app.api.errors import register_error_handlers
-from app.api.http import NamespaceSegment, options_as_json, report_replicas
+from app.api.http import NamespaceSegment, report_replicas
 from app.api.middleware import EncodedSlashGuard
-from app.api.schemas import bp as schemas_bp
-from app.api.sessions import bp as sessions_bp
 from app.config import Config, load_config
-from app.logs import (
-    assign_request_id,
-    configure_logging,
-    echo_request_id,
-    log_request,
-    start_clock,
-)
+from app.logs import configure_logging
+from app.openapi.document import DocumentCache
 from app.reloading import SchemaHolder, Watcher
 from app.services import Services
 from app.store.breaker import Breaker, StoreGuard
@@ -48,19 +41,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False  # `//` is a JSON 404, not Werkzeug's HTML redirect
     app.url_map.converters["namespace"] = NamespaceSegment  # before the routes that use it
     app.extensions["sessionator"] = _build_services(config, client, counted)
-    app.before_request(start_clock)
-    app.before_request(assign_request_id)
-    # after_request hooks run last registered first: the request line and the request
-    # metrics run after every other, so they see the final status and headers.
-    app.after_request(log_request)
-    app.after_request(metrics.observe_request)
-    app.after_request(echo_request_id)
-    app.after_request(options_as_json)
-    app.register_blueprint(sessions_bp)
-    app.register_blueprint(schemas_bp)
-    app.register_blueprint(probes.bp)
-    metrics.install(app, counted)
-    app.register_blueprint(apidocs_bp)
+    app.before_request(lifecycle.begin)
+    app.after_request(lifecycle.finish)  # runs after the blueprints' own hooks
+    for blueprint in (sessions.bp, schemas.bp, probes.bp, metrics_view.bp, docs.bp):
+        app.register_blueprint(blueprint)
     if config.console_on:  # off: /console is a JSON 404 like any unknown path
         app.config.update(console.cookie_settings(config))
         app.register_blueprint(console.bp)
@@ -103,4 +87,4 @@ def _build_services(config: Config, client: StoreClient, counted: metrics.Metric
             "No TENANTS_FILE: running OPEN, without API keys; anyone who can reach the "
             "service may read and write every namespace. Development only."
         )
-    return Services(config, repository, schemas, tenants, rate_limiter)
+    return Services(config, repository, schemas, counted, DocumentCache(), tenants, rate_limiter)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,8 +104,7 @@ def with_expiry(document: bytes, expires_at_ms: int | None) -> bytes:
     if expires_at_ms is None:
         value = b"null"
     else:
-        moment = datetime.fromtimestamp(expires_at_ms / 1000, UTC)
-        value = b'"' + iso_milliseconds(moment).encode() + b'"'
+        value = b'"' + utc_milliseconds(expires_at_ms).encode() + b'"'
     at = document.index(_MODIFIED) + len(_MODIFIED) + 25
     return document[:at] + b',"_expires":' + value + document[at:]
 
@@ -122,6 +122,25 @@ def dumps(value: Any) -> bytes:
 def iso_milliseconds(moment: datetime) -> str:
     """UTC, ISO 8601 with milliseconds and ``Z``: ``2017-03-26T23:14:10.617Z``."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_second = [-1, ""]  # the last whole second formatted, and its text
+
+
+def utc_milliseconds(milliseconds: int) -> str:
+    """``iso_milliseconds`` of a POSIX time in ms, formatting the date only once a second.
+
+    Every response and every log line needs one, and datetime's formatting
+    costs more than the rest of the work; the text of the second is kept,
+    and only the milliseconds are added each time (what two threads may race
+    on is which second is kept, never the text).
+    """
+    whole, fraction = divmod(milliseconds, 1000)
+    last, text = _second
+    if whole != last:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _second[:] = [whole, text]
+    return f"{text}.{fraction:03d}Z"
 
 
 def _parse_json(raw: bytes) -> Any:

@@ -1,4 +1,5 @@
-"""Prometheus metrics: what each worker counts, and ``GET /metrics``, which adds up every worker.
+"""Prometheus metrics: what each worker counts (``GET /metrics``, in app/api/metrics.py, adds
+up every worker).
 
 Under gunicorn each worker is a process with counters of its own, and a scrape
 reaches one worker. So prometheus-client runs in its multiprocess mode: every
@@ -26,10 +27,9 @@ import os
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -41,29 +41,20 @@ from prometheus_client import (
 from prometheus_client.metrics_core import Metric
 
 from app.documents import without_expiry
-from app.logs import elapsed_seconds, route_of
-from app.services import current_services
 from schema_registry import Registry
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # Set by gunicorn.conf.py when it made the directory itself, so that it removes it at exit.
 TEMPORARY_DIR = "SESSIONATOR_TEMPORARY_METRICS_DIR"
-EXTENSION = "sessionator.metrics"
 
 OTHER = "other"  # a namespace without a schema, or an unusual HTTP method
 UNMATCHED = "unmatched"  # the route of a request no URL rule matched (404, 405)
 METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
-WRITES = frozenset(
-    ("sessions.put_namespace", "sessions.patch_namespace", "sessions.json_patch_namespace")
-)
 REQUESTS = "sessionator_http_requests"  # the counter of requests answered
 
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 SIZE_BUCKETS = tuple(float(4**power) for power in range(3, 13))  # 64 B to 16 MiB
-
-
-bp = Blueprint("metrics", __name__)
 
 
 @dataclass(frozen=True)
@@ -82,6 +73,7 @@ class Metrics:
         # Multiprocess mode has no ``_created`` series; the same output without it.
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         by_request = ("method", "route", "status")
         self.requests = Counter(
             REQUESTS,
@@ -145,6 +137,22 @@ class Metrics:
             multiprocess_mode="livemax",
         )
 
+    def observe_request(self, method: str, route: str | None, status: int, seconds: float) -> None:
+        """Count one request answered, and its latency, by method, route template and status.
+
+        The labelled children are kept, so a request costs two increments,
+        not two look-ups by labels (every request pays for this).
+        """
+        method = method if method in METHODS else OTHER
+        key = (method, route or UNMATCHED, status)
+        children = self._request_children.get(key)
+        if children is None:
+            labels = (key[0], key[1], str(status))
+            children = (self.requests.labels(*labels), self.request_seconds.labels(*labels))
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
     def observe_redis_call(self, method: str, seconds: float, failed: bool) -> None:
         """Record one repository call (the repository's ``call_observer``)."""
         self.redis_seconds.labels(method).observe(seconds)
@@ -186,52 +194,6 @@ class Metrics:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
-
-
-def current_metrics() -> Metrics:
-    """The metrics of the app handling the current request."""
-    metrics: Metrics = current_app.extensions[EXTENSION]
-    return metrics
-
-
-def install(app: Flask, metrics: Metrics) -> None:
-    """Serve ``/metrics`` and count every request of ``app``."""
-    app.extensions[EXTENSION] = metrics
-    app.register_blueprint(bp)
-
-
-@bp.get("/metrics")
-def scrape() -> Response:
-    """Every metric, in Prometheus's text format; no API key (keep it off the internet)."""
-    response = Response(current_metrics().exposition(), content_type=CONTENT_TYPE_LATEST)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def observe_request(response: Response) -> Response:
-    """Count the request and its latency; for writes, the refusal or the document's size.
-
-    An ``after_request`` hook registered before the others, so it runs last
-    and sees the final status (error responses included).
-    """
-    metrics = current_metrics()
-    method = request.method if request.method in METHODS else OTHER
-    labels = (method, route_of(request) or UNMATCHED, str(response.status_code))
-    metrics.requests.labels(*labels).inc()
-    metrics.request_seconds.labels(*labels).observe(elapsed_seconds())
-    if response.status_code == 422:  # validation_failed is the only 422
-        metrics.validation_failures.labels(_namespace_label()).inc()
-    elif response.status_code == 200 and request.endpoint in WRITES:
-        metrics.document_bytes.labels(_namespace_label()).observe(stored_size(response.data))
-    return response
-
-
-def _namespace_label() -> str:
-    """The request's namespace if a schema defines it, else ``other``: a bounded set."""
-    namespace = (request.view_args or {}).get("ns")
-    if isinstance(namespace, str) and namespace in current_services().schemas.registry:
-        return namespace
-    return OTHER
 
 
 def stored_size(served: bytes) -> int:

@@ -3,36 +3,16 @@
 Each line says who (tenant and key id, a digest prefix: never the key), what
 (session, namespace, action), the status answered and the request id. Never
 the body. Refused attempts (401, 403, 429, ...) are logged too: they are what
-an audit is for.
+an audit is for. Which views are writes, the views say (``app.api.lifecycle.write``).
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Response, g, request
+from flask import g
 
 log = logging.getLogger(__name__)
-
-ACTIONS = {
-    "sessions.put_namespace": "put",
-    "sessions.patch_namespace": "patch",
-    "sessions.json_patch_namespace": "patch",
-    "sessions.delete_namespace": "delete",
-    "sessions.delete_session": "delete_session",
-    "sessions.touch_session": "touch",
-    "sessions.touch_session_deprecated": "touch",
-}
-
-
-def record_write(response: Response) -> Response:
-    """Log one audit line if this request was a write or delete."""
-    action = ACTIONS.get(request.endpoint or "")
-    if action is None:
-        return response
-    view_args = request.view_args or {}
-    record(action, view_args.get("sid"), view_args.get("ns"), response.status_code)
-    return response
 
 
 def record(

@@ -10,12 +10,10 @@ from __future__ import annotations
 from importlib.resources import files
 
 from flask import Blueprint, Response, current_app, send_from_directory, url_for
-from flask.sansio.blueprints import BlueprintSetupState
 from markupsafe import escape
 
 from app.api.http import json_response
 from app.errors import NotFound
-from app.openapi.document import DocumentCache
 from app.services import current_services
 
 bp = Blueprint("apidocs", __name__)
@@ -51,17 +49,12 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
-@bp.record_once
-def _add_cache(state: BlueprintSetupState) -> None:
-    state.app.extensions["sessionator.openapi"] = DocumentCache()
-
-
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
     """This service's OpenAPI 3.1 document, generated from its code and schemas in force."""
-    cache: DocumentCache = current_app.extensions["sessionator.openapi"]
+    services = current_services()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return json_response(cache.document(app, current_services()))
+    return json_response(services.openapi.document(app, services))
 
 
 @bp.get("/docs")

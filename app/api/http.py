@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Request, Response, after_this_request, has_request_context, request
+from flask import Request, Response, after_this_request, has_request_context
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter
@@ -40,14 +40,13 @@ def json_response(body: bytes, status: int = 200) -> Response:
     return response
 
 
-def options_as_json(response: Response) -> Response:
+def answer_options_in_json(served: Request, response: Response) -> None:
     """Flask's automatic OPTIONS answer, as JSON like every other: the methods allowed."""
-    if request.method == "OPTIONS" and response.status_code == 200 and not response.data:
+    if served.method == "OPTIONS" and response.status_code == 200 and not response.data:
         allowed = sorted(response.allow)
         response.set_data(json.dumps({"allow": allowed}, separators=(",", ":")))
         response.mimetype = JSON_MEDIA_TYPE
         response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def read_json_object(request: Request, limit: SizeLimit, max_depth: int) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, after_this_request, request
 
 from app import identifiers
-from app.access.audit import record_write
 from app.access.grants import (
     authenticate,
     readable,
@@ -17,6 +16,7 @@ from app.access.grants import (
 from app.access.quotas import size_limit
 from app.api.conditions import not_modified, write_preconditions
 from app.api.http import allow_query, json_response, read_json_object, requested_namespaces
+from app.api.lifecycle import write
 from app.api.patching import JSON_PATCH, MEDIA_TYPES, PatchStep, read_patch
 from app.api.writes import put_document
 from app.documents import client_data, dumps, with_expiry
@@ -33,7 +33,6 @@ bp = Blueprint("sessions", __name__, url_prefix="/v1/sessions")
 # RFC 9745: when `POST .../touch` was deprecated (2026-12-07), as a structured-field date.
 TOUCH_DEPRECATED_AT = "@1796601600"
 bp.before_request(authenticate)
-bp.after_request(record_write)
 
 
 @bp.get("/<sid>")
@@ -53,6 +52,7 @@ def get_session(sid: str) -> Response:
 
 
 @bp.delete("/<sid>")
+@write("delete_session")
 def delete_session(sid: str) -> Response:
     """Remove every namespace of the session at once."""
     sid = identifiers.session_id(sid)
@@ -63,6 +63,7 @@ def delete_session(sid: str) -> Response:
 
 
 @bp.post("/<sid>/_touch")
+@write("touch")
 def touch_session(sid: str) -> Response:
     """Extend the session's life as a write would, without changing any namespace."""
     sid = identifiers.session_id(sid)
@@ -74,6 +75,7 @@ def touch_session(sid: str) -> Response:
 
 
 @bp.post("/<sid>/touch")
+@write("touch")
 def touch_session_deprecated(sid: str) -> Response:
     """Deprecated: use ``POST /v1/sessions/{sid}/_touch``, which does the same.
 
@@ -106,6 +108,7 @@ def get_namespace(sid: str, ns: str) -> Response:
 
 
 @bp.put("/<sid>/<namespace:ns>")
+@write("put", stores_document=True)
 def put_namespace(sid: str, ns: str) -> Response:
     """Create or replace one namespace's document, validated by its schema if it has one."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
@@ -121,6 +124,7 @@ def put_namespace(sid: str, ns: str) -> Response:
 
 
 @bp.patch("/<sid>/<namespace:ns>")
+@write("patch", stores_document=True)
 def patch_namespace(sid: str, ns: str) -> Response:
     """Change part of one namespace atomically: merge patch or JSON Patch, then validation.
 
@@ -132,6 +136,7 @@ def patch_namespace(sid: str, ns: str) -> Response:
 
 
 @bp.patch("/<sid>/<namespace:ns>/_json-patch")
+@write("patch", stores_document=True)
 def json_patch_namespace(sid: str, ns: str) -> Response:
     """Change part of one namespace atomically with a JSON Patch (RFC 6902), then validation.
 
@@ -167,6 +172,7 @@ def _patch(sid: str, ns: str, media_types: tuple[str, ...]) -> Response:
 
 
 @bp.delete("/<sid>/<namespace:ns>")
+@write("delete")
 def delete_namespace(sid: str, ns: str) -> Response:
     """Remove one namespace from the session."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)

@@ -18,7 +18,7 @@ from app.access.grants import current_caller
 from app.api.probes import store_durability
 from app.console.guard import TRAFFIC
 from app.errors import StoreUnavailable
-from app.metrics import RequestTotals, current_metrics
+from app.metrics import RequestTotals
 from app.services import current_services
 from app.store.durability import Durability
 
@@ -78,7 +78,7 @@ def _store_answers() -> bool:
 
 def _traffic() -> tuple[RequestTotals, Rates | None]:
     """The totals now, and the rates since the reading kept in the browser's session."""
-    totals, now = current_metrics().request_totals(), time.time()
+    totals, now = current_services().metrics.request_totals(), time.time()
     previous = session.get(TRAFFIC)
     session[TRAFFIC] = [now, totals.answered, totals.refused, totals.failed]
     return totals, rates_between(previous, now, totals)

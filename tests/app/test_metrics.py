@@ -239,13 +239,13 @@ def test_each_app_counts_in_a_registry_of_its_own(make_app: Callable[..., Flask]
     first, second = make_app().test_client(), make_app().test_client()
     first.get("/healthz")
     assert total(scrape(second), "sessionator_http_requests_total", route="/healthz") == 0
-    assert isinstance(first.application.extensions["sessionator.metrics"], Metrics)
+    assert isinstance(first.application.extensions["sessionator"].metrics, Metrics)
 
 
 def test_request_totals_count_every_answer_and_its_refusals_and_failures(
     client: FlaskClient,
 ) -> None:
-    metrics: Metrics = client.application.extensions["sessionator.metrics"]
+    metrics: Metrics = client.application.extensions["sessionator"].metrics
     client.put(f"/v1/sessions/user-1/{CART}", json=GOOD_CART)
     client.put(f"/v1/sessions/user-1/{CART}", json=BAD_CART)
     client.get("/v1/sessions/bad%20id")

@@ -277,7 +277,7 @@ def test_a_schema_named_like_a_component_of_ours_gets_a_key_of_its_own(
 
 
 def test_the_document_is_built_again_only_when_the_registry_changes(app: Flask) -> None:
-    cache = app.extensions["sessionator.openapi"]
+    cache = app.extensions["sessionator"].openapi
     services = app.extensions["sessionator"]
     first = cache.document(app, services)
     assert cache.document(app, services) is first
