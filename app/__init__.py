@@ -47,6 +47,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     if config.console_on:  # off: /console is a JSON 404 like any unknown path
         app.config.update(console.cookie_settings(config))
+        app.session_interface = console.ConsoleSessions()
         app.register_blueprint(console.bp)
     register_error_handlers(app)
     app.wsgi_app = EncodedSlashGuard(app.wsgi_app)  # type: ignore[method-assign]

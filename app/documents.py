@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.errors import InvalidJson, RootMustBeObject, TooDeep
 
 METADATA_FIELDS = ("_session", "_namespace", "_modified", "_expires", "_schemaVersion")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
 
 
 def parse_document(raw: bytes, max_depth: int) -> dict[str, Any]:
@@ -55,7 +59,8 @@ def stamp(
     ``schema_version`` is the digest of the schema that accepted ``data``, if
     the namespace has one, so data written under an older schema can be found.
     """
-    metadata = {"_session": session_id, "_namespace": namespace, "_modified": iso_milliseconds(now)}
+    modified = utc_milliseconds((now - _EPOCH) // _MILLISECOND)  # exact, in whole ms
+    metadata = {"_session": session_id, "_namespace": namespace, "_modified": modified}
     if schema_version is not None:
         metadata["_schemaVersion"] = schema_version
     document = {**metadata, **data}
@@ -114,9 +119,13 @@ def without_expiry(served: bytes) -> bytes:
     return _EXPIRES.sub(b"", served, count=1)
 
 
+# One encoder, made once: json.dumps with arguments makes a new one on every call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON, key order kept; raises on lone surrogates."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _ENCODE(value).encode("utf-8")
 
 
 def iso_milliseconds(moment: datetime) -> str:
@@ -124,22 +133,24 @@ def iso_milliseconds(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-_second = [-1, ""]  # the last whole second formatted, and its text
+_SECONDS: dict[int, str] = {}  # whole seconds formatted lately, and their text
+_KEPT_SECONDS = 64
 
 
 def utc_milliseconds(milliseconds: int) -> str:
     """``iso_milliseconds`` of a POSIX time in ms, formatting the date only once a second.
 
     Every response and every log line needs one, and datetime's formatting
-    costs more than the rest of the work; the text of the second is kept,
-    and only the milliseconds are added each time (what two threads may race
-    on is which second is kept, never the text).
+    costs more than the rest of the work; the text of the last few seconds
+    used is kept (a request needs at least two: now, and when its session
+    ends), and only the milliseconds are added each time.
     """
     whole, fraction = divmod(milliseconds, 1000)
-    last, text = _second
-    if whole != last:
-        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        _second[:] = [whole, text]
+    text = _SECONDS.get(whole)
+    if text is None:
+        if len(_SECONDS) >= _KEPT_SECONDS:
+            _SECONDS.clear()
+        text = _SECONDS[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
     return f"{text}.{fraction:03d}Z"
 
 

@@ -37,11 +37,12 @@ SESSIONS = 2000
 # whatever it does there; any other, for the innermost frame that marks a part.
 HOOKS = (
     ("access log (gunicorn)", "(gunicorn/glogging.py"),
-    ("request line (app.logs)", "log_request (app/logs.py"),
+    ("request line (app.logs)", "log_request_line ("),
     ("metrics (app.metrics)", "observe_request ("),
-    ("audit line", "record_write ("),
-    ("request id, clock", "assign_request_id ("),
+    ("audit line", "record (app/access/audit.py"),
+    ("the rest of the hooks (app.api.lifecycle)", "(app/api/lifecycle.py"),
     ("authentication and rate", "authenticate (app/access/grants.py"),
+    ("Redis calls (redis-py)", "(redis/"),
 )
 PARTS = (
     ("Redis calls (redis-py)", "redis/"),

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 
 from app import identifiers
 from app.access.grants import authenticate
-from app.api.http import allow_query, json_response
+from app.api.http import json_response, no_query
 from app.documents import dumps, iso_milliseconds
 from app.errors import NotFound
 from app.services import current_services
@@ -34,7 +34,7 @@ def summary(entry: SchemaEntry) -> dict[str, Any]:
 @bp.get("")
 def list_schemas() -> Response:
     """Every schema with its source, digest, load time and status, plus load problems."""
-    allow_query(request.args)
+    no_query(request)
     registry = current_services().schemas.registry
     body = {
         "schemas": [summary(entry) for entry in registry.entries()],
@@ -47,7 +47,7 @@ def list_schemas() -> Response:
 def get_schema(name: str) -> Response:
     """One schema: its summary, the version in force (as written and parsed), its JSON Schema."""
     name = identifiers.namespace(name)
-    allow_query(request.args)
+    no_query(request)
     registry = current_services().schemas.registry
     entry = registry.entry(name)
     if entry is None:

@@ -15,7 +15,7 @@ from app.access.grants import (
 )
 from app.access.quotas import size_limit
 from app.api.conditions import not_modified, write_preconditions
-from app.api.http import allow_query, json_response, read_json_object, requested_namespaces
+from app.api.http import json_response, no_query, read_json_object, requested_namespaces
 from app.api.lifecycle import write
 from app.api.patching import JSON_PATCH, MEDIA_TYPES, PatchStep, read_patch
 from app.api.writes import put_document
@@ -56,7 +56,7 @@ def get_session(sid: str) -> Response:
 def delete_session(sid: str) -> Response:
     """Remove every namespace of the session at once."""
     sid = identifiers.session_id(sid)
-    allow_query(request.args)
+    no_query(request)
     require_delete_sessions()
     count = current_services().repository.delete_session(sid)
     return json_response(dumps({"removed": 1 if count else 0}))
@@ -67,7 +67,7 @@ def delete_session(sid: str) -> Response:
 def touch_session(sid: str) -> Response:
     """Extend the session's life as a write would, without changing any namespace."""
     sid = identifiers.session_id(sid)
-    allow_query(request.args)
+    no_query(request)
     require_some_write()
     if not current_services().repository.touch(sid):
         raise NotFound(f"Session {sid!r} holds no namespace.")
@@ -97,7 +97,7 @@ def touch_session_deprecated(sid: str) -> Response:
 def get_namespace(sid: str, ns: str) -> Response:
     """One namespace's document."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
-    allow_query(request.args)
+    no_query(request)
     require_read([ns])
     stored = current_services().repository.read(sid, ns)
     if stored is None:
@@ -112,7 +112,7 @@ def get_namespace(sid: str, ns: str) -> Response:
 def put_namespace(sid: str, ns: str) -> Response:
     """Create or replace one namespace's document, validated by its schema if it has one."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
-    allow_query(request.args)
+    no_query(request)
     require_write(ns)
     services = current_services()
     config = services.config
@@ -149,7 +149,7 @@ def json_patch_namespace(sid: str, ns: str) -> Response:
 def _patch(sid: str, ns: str, media_types: tuple[str, ...]) -> Response:
     """Apply the body, one of ``media_types``, to namespace ``ns`` of session ``sid``."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
-    allow_query(request.args)
+    no_query(request)
     require_write(ns)
     require_read([ns])
     services = current_services()
@@ -176,7 +176,7 @@ def _patch(sid: str, ns: str, media_types: tuple[str, ...]) -> Response:
 def delete_namespace(sid: str, ns: str) -> Response:
     """Remove one namespace from the session."""
     sid, ns = identifiers.session_id(sid), identifiers.namespace(ns)
-    allow_query(request.args)
+    no_query(request)
     require_write(ns)
     outcome = current_services().repository.delete(sid, ns, write_preconditions(request))
     if outcome == WriteOutcome.NOTHING_TO_DELETE:

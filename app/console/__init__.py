@@ -7,7 +7,7 @@ own path with If-Match, the same audit lines. ``create_app`` registers
 docs/console.md.
 """
 
-from app.console.guard import cookie_settings
+from app.console.guard import ConsoleSessions, cookie_settings
 from app.console.views import bp
 
-__all__ = ["bp", "cookie_settings"]
+__all__ = ["ConsoleSessions", "bp", "cookie_settings"]

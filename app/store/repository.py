@@ -39,7 +39,6 @@ from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
-from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
 from app.documents import compact, expand, head
@@ -50,7 +49,7 @@ from app.store.durability import Durability, read_durability
 from app.store.keys import KeySpace
 from app.store.preconditions import Preconditions, etag_of
 from app.store.scanning import scan_documents, scan_legacy_sessions
-from app.store.scripts import Scripts
+from app.store.scripts import Script, Scripts
 
 # How often a read-modify-write may lose the race before giving up (see patch).
 UPDATE_ATTEMPTS = 50
@@ -121,7 +120,7 @@ class SessionRepository:
         self._keys = keys or KeySpace()
         self._lifetime = lifetime or Lifetime()
         self._clock = clock
-        self._scripts = Scripts.register(client)
+        self._scripts = Scripts.load()
 
     def ping(self) -> bool:
         """Whether the store answers."""
@@ -144,7 +143,9 @@ class SessionRepository:
         """One namespace's document and when it expires; None when it has none (or it ended)."""
         args: list[Any] = [self._now(), namespace, self._keys.legacy_prefix(session_id)]
         with self.guard.call("read"):
-            stored, own, ends, legacy = self._scripts.read(self._session_keys(session_id), args)
+            stored, own, ends, legacy = self._scripts.read(
+                self._client, self._session_keys(session_id), args
+            )
         if not stored:
             return None
         document = stored if legacy else expand(stored, session_id, namespace)
@@ -157,7 +158,7 @@ class SessionRepository:
         it holds; one script, so one moment."""
         args: list[Any] = [self._now(), self._keys.legacy_prefix(session_id), *namespaces]
         with self.guard.call("read_session"):
-            reply = self._scripts.read_session(self._session_keys(session_id), args)
+            reply = self._scripts.read_session(self._client, self._session_keys(session_id), args)
         names, documents, owns, ends, legacy = reply
         found = {
             ns: Stored(stored if legacy else expand(stored, session_id, ns), _expiry(own, ends))
@@ -252,7 +253,9 @@ class SessionRepository:
     def _read_for(self, operation: str, session_id: str, namespace: str) -> bytes | None:
         args: list[Any] = [self._now(), namespace, self._keys.legacy_prefix(session_id)]
         with self.guard.call(operation):
-            stored, _, _, legacy = self._scripts.read(self._session_keys(session_id), args)
+            stored, _, _, legacy = self._scripts.read(
+                self._client, self._session_keys(session_id), args
+            )
         if not stored:
             return None
         return bytes(stored) if legacy else expand(stored, session_id, namespace)
@@ -302,7 +305,7 @@ class SessionRepository:
         """
         wait = self._replica_wait
         if not wait.replicas:
-            return script(keys=keys, args=args), 0
+            return script(self._client, keys, args), 0
         route = {}
         if isinstance(self._client, RedisCluster):
             route = {"target_nodes": self._client.get_node_from_key(keys[0])}  # type: ignore[no-untyped-call]
