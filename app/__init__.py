@@ -25,7 +25,8 @@ from app.services import Services
 from app.store.breaker import Breaker, StoreGuard
 from app.store.client import Reconnect, StoreClient, redis_client
 from app.store.keys import KeySpace
-from app.store.repository import Lifetime, ReplicaWait, SessionRepository
+from app.store.policies import Lifetime, ReplicaWait
+from app.store.repository import SessionRepository
 from schema_registry import parse_schema_dirs
 
 log = logging.getLogger(__name__)

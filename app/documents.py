@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.errors import InvalidJson, RootMustBeObject, TooDeep
+from app.json_values import kind
 
 METADATA_FIELDS = ("_session", "_namespace", "_modified", "_expires", "_schemaVersion")
 
@@ -38,7 +39,7 @@ def parse_json(raw: bytes, max_depth: int) -> Any:
 def require_object(value: Any) -> dict[str, Any]:
     """``value`` if it is a JSON object, else RootMustBeObject."""
     if not isinstance(value, dict):
-        raise RootMustBeObject(f"The body must be a JSON object, not {_json_type(value)}.")
+        raise RootMustBeObject(f"The body must be a JSON object, not {kind(value)}.")
     return value
 
 
@@ -222,8 +223,3 @@ def check_depth(value: Any, max_depth: int) -> None:
             raise TooDeep(f"The body nests objects and arrays deeper than {max_depth} levels.")
         children = node.values() if isinstance(node, dict) else node
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-
-
-def _json_type(value: Any) -> str:
-    names = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-    return names.get(type(value), "a number")

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.json_values import json_equal, kind
+
 OPERATIONS = ("add", "remove", "replace", "move", "copy", "test")
 
 _NEEDS_VALUE = frozenset({"add", "replace", "test"})
@@ -109,7 +111,7 @@ def _parse_document(operations: Any) -> list[_Operation]:
     """Every operation of a JSON Patch document, checked for form before any is applied."""
     if not isinstance(operations, list):
         raise PatchError(
-            f"a JSON Patch document must be an array of operations, not {_kind(operations)}."
+            f"a JSON Patch document must be an array of operations, not {kind(operations)}."
         )
     return [_parse_operation(index, item) for index, item in enumerate(operations)]
 
@@ -117,14 +119,14 @@ def _parse_document(operations: Any) -> list[_Operation]:
 def _parse_operation(index: int, item: Any) -> _Operation:
     """One operation object, checked for its members (unknown members are ignored)."""
     if not isinstance(item, dict):
-        raise PatchError(f"operation {index}: an operation must be an object, not {_kind(item)}.")
+        raise PatchError(f"operation {index}: an operation must be an object, not {kind(item)}.")
     op = item.get("op")
     if op not in OPERATIONS:
         missing = '"op" is missing; it' if "op" not in item else '"op"'
         raise PatchError(f"operation {index}: {missing} must be one of {', '.join(OPERATIONS)}.")
     path = item.get("path")
     if not isinstance(path, str):
-        problem = "is missing" if "path" not in item else f"must be a string, not {_kind(path)}"
+        problem = "is missing" if "path" not in item else f"must be a string, not {kind(path)}"
         raise PatchError(f'operation {index} ({op}): "path" {problem}.')
     label = f"operation {index} ({op} {_show(path)})"
     tokens = _parse_pointer(path, '"path"', label)
@@ -136,7 +138,7 @@ def _parse_operation(index: int, item: Any) -> _Operation:
         return _Operation(index, op, path, tokens, value=item.get("value"))
     source = item.get("from")
     if not isinstance(source, str):
-        problem = "is missing" if "from" not in item else f"must be a string, not {_kind(source)}"
+        problem = "is missing" if "from" not in item else f"must be a string, not {kind(source)}"
         raise PatchError(f'{label}: "from" {problem}.')
     operation = _Operation(index, op, path, tokens, source, _parse_pointer(source, '"from"', label))
     if op == "move" and _is_proper_prefix(operation.source_tokens, tokens):
@@ -289,24 +291,9 @@ def _array_index(container: list[Any], name: str, at: tuple[str, ...]) -> int:
 def _not_a_container(value: Any, name: str, at: tuple[str, ...]) -> PatchConflict:
     """The conflict of looking for a member or element inside a scalar."""
     return PatchConflict(
-        f"the value at {_where(at)} is {_kind(value)}, "
+        f"the value at {_where(at)} is {kind(value)}, "
         f"so it has no member or element {_quote(name)}."
     )
-
-
-def json_equal(left: Any, right: Any) -> bool:
-    """Whether two JSON values are equal: numbers by value, never booleans as numbers."""
-    if isinstance(left, bool) or isinstance(right, bool):
-        return isinstance(left, bool) and isinstance(right, bool) and left == right
-    if isinstance(left, int | float) and isinstance(right, int | float):
-        return left == right
-    if isinstance(left, dict) and isinstance(right, dict):
-        return left.keys() == right.keys() and all(json_equal(v, right[k]) for k, v in left.items())
-    if isinstance(left, list) and isinstance(right, list):
-        return len(left) == len(right) and all(map(json_equal, left, right))
-    if isinstance(left, str) and isinstance(right, str):
-        return left == right
-    return left is None and right is None
 
 
 # --- Messages ----------------------------------------------------------------
@@ -332,23 +319,6 @@ def _quote(name: str) -> str:
 def _elements(container: list[Any]) -> str:
     """``1 element`` or ``n elements``."""
     return f"{len(container)} element{'' if len(container) == 1 else 's'}"
-
-
-def _kind(value: Any) -> str:
-    """The JSON type of a value, with its article, e.g. ``an object``."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 def _dump(value: Any) -> str:

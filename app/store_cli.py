@@ -21,7 +21,8 @@ from typing import Any
 from app.cli_support import CannotRun, positive, store_client, store_config
 from app.errors import StoreUnavailable
 from app.store.keys import KeySpace
-from app.store.repository import Lifetime, SessionRepository
+from app.store.policies import Lifetime
+from app.store.repository import SessionRepository
 
 DEFAULT_RATE = 10_000  # keys examined per second
 DEFAULT_BATCH = 250  # keys per SCAN call

@@ -27,7 +27,8 @@ sys.path.insert(0, str(REPO))
 
 from app.schema_cli import DEFAULT_BATCH, DEFAULT_RATE  # noqa: E402
 from app.store.keys import KeySpace  # noqa: E402
-from app.store.repository import Lifetime, SessionRepository  # noqa: E402
+from app.store.policies import Lifetime  # noqa: E402
+from app.store.repository import SessionRepository  # noqa: E402
 
 NAMESPACE = "team.audited.v1"
 DOCUMENT = b'{"displayName":"Benchmark User 00042","locale":"en-GB","visits":42,"about":"%d"}'

@@ -47,6 +47,7 @@ from app.store.breaker import StoreGuard
 from app.store.client import StoreClient
 from app.store.durability import Durability, read_durability
 from app.store.keys import KeySpace
+from app.store.policies import Lifetime, ReplicaWait
 from app.store.preconditions import Preconditions, etag_of
 from app.store.scanning import scan_documents, scan_legacy_sessions
 from app.store.scripts import Script, Scripts
@@ -54,32 +55,6 @@ from app.store.scripts import Script, Scripts
 # How often a read-modify-write may lose the race before giving up (see patch).
 UPDATE_ATTEMPTS = 50
 ANY = Preconditions()
-
-
-@dataclass(frozen=True)
-class Lifetime:
-    """How long sessions live: a sliding TTL and an absolute cap, in seconds (0: none)."""
-
-    session_ttl: int = 0
-    max_age: int = 0
-
-
-def _nobody(acknowledged: int, wanted: int) -> None:
-    """Where replica acknowledgements go when nobody listens."""
-
-
-@dataclass(frozen=True)
-class ReplicaWait:
-    """After each write, WAIT for this many replicas, this long at most (0 replicas: no WAIT).
-
-    ``report`` is told, for each write that changed something, how many
-    replicas acknowledged it and how many were wanted. A write that fewer
-    acknowledged stays done on the primary: WAIT neither fails nor undoes it.
-    """
-
-    replicas: int = 0
-    timeout_ms: int = 50
-    report: Callable[[int, int], None] = _nobody
 
 
 class WriteOutcome(enum.IntEnum):
