@@ -14,8 +14,11 @@ from typing import Any
 
 from app.errors import InvalidJson, RootMustBeObject, TooDeep
 from app.json_values import kind
+from schema_registry.definition import RESERVED_FIELDS
 
-METADATA_FIELDS = ("_session", "_namespace", "_modified", "_expires", "_schemaVersion")
+# The members the service sets; a schema may not declare them (the schema language reserves
+# them), and the data a client reads back from a document is the rest.
+METADATA_FIELDS = RESERVED_FIELDS
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -27,12 +27,12 @@ from flask import Request, Response, current_app, g, request
 from app.access.audit import record
 from app.api.http import answer_options_in_json
 from app.api.metrics import observe_document
+from app.identifiers import REQUEST_ID_PATTERN
 from app.logs import log_request_line
 from app.services import Services
 
 View = TypeVar("View", bound=Callable[..., Any])
 
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # an X-Request-ID taken as given
 _CONVERTER = re.compile(r"<[a-z_]+:")  # the converter's name in a URL rule's variable
 _ROUTES: dict[str, str] = {}  # URL rule: its name in logs and metrics
 _ids: list[Any] = []  # this process's random prefix and counter (see new_request_id)
@@ -62,7 +62,7 @@ def begin() -> None:
     """The app's one ``before_request`` hook: start the clock, name the request."""
     g.request_started = time.perf_counter()
     given = request.environ.get("HTTP_X_REQUEST_ID", "")
-    g.request_id = given if _REQUEST_ID.fullmatch(given) else new_request_id()
+    g.request_id = given if REQUEST_ID_PATTERN.fullmatch(given) else new_request_id()
 
 
 def finish(response: Response) -> Response:

@@ -22,8 +22,8 @@ from schema_registry import Registry, to_json_schema
 
 JsonSchema = dict[str, Any]
 
-SESSION_ID = f"^(?:{identifiers._SESSION_ID.pattern})$"  # the very patterns the views check
-NAMESPACE = f"^(?:{identifiers._NAMESPACE.pattern})$"
+SESSION_ID = f"^(?:{identifiers.SESSION_ID_PATTERN.pattern})$"  # the very patterns the views check
+NAMESPACE = f"^(?:{identifiers.NAMESPACE_PATTERN.pattern})$"
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 DIGEST = r"^sha256:[0-9a-f]{64}$"
 # RFC 6901: empty (the whole document) or "/"-separated tokens, "~" only as "~0" or "~1".

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.identifiers import REQUEST_ID_PATTERN
 from app.openapi.components import NAMESPACE, SESSION_ID, JsonSchema
+from app.store.preconditions import ETAG_VALUE
 
 HEADERS: dict[str, JsonSchema] = {
     "X-Request-ID": {
         "description": "The caller's X-Request-ID if it is a sane token, else a new one.",
         "required": True,
-        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+        "schema": {"type": "string", "pattern": f"^(?:{REQUEST_ID_PATTERN.pattern})$"},
     },
     "ETag": {
         "description": "The strong ETag of the namespace document: the SHA-1 of it as stored.",
         "required": True,
-        "schema": {"type": "string", "pattern": '^"[0-9a-f]{40}"$'},
+        "schema": {"type": "string", "pattern": f'^"{ETAG_VALUE.pattern}"$'},
     },
     "Cache-Control": {
         "description": "Session data is never cached.",

@@ -40,8 +40,9 @@ class Preconditions:
     def hold_for(self, current: bytes | None) -> bool:
         """Whether the preconditions hold for ``current`` (None: no document).
 
-        The same rules as the conditional-write script in the repository,
-        for writes that check in Python between WATCH and EXEC.
+        The same rules as ``preconditions_hold`` in app/store/scripts/session.lua, for a
+        PATCH, which checks them on the document it read before computing the patch;
+        tests/app/test_preconditions_agree.py runs every case through both.
         """
         tag = None if current is None else etag_of(current)
         if self.if_match == "*" and current is None:
