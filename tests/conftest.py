@@ -15,8 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -89,9 +90,33 @@ def store(redis_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def app(redis_url: str) -> Flask:
+def make_app(redis_url: str) -> Callable[..., Flask]:
+    """Builds the service, as ``make_app(**settings)``: the one way tests build an app.
+
+    By default it runs on the private server (emptied before the test) with the
+    shipped schemas, and polls neither the schemas nor a tenants file; each
+    keyword setting overrides a default or adds a setting, e.g.
+    ``make_app(REDIS_URL=cluster.url, TENANTS_FILE=str(path))``. The rate limiters
+    the apps start are stopped after the test by ``rate_limiters_closed``; a
+    watcher started by a non-zero poll interval is a daemon thread with no stop.
+    """
+    defaults: dict[str, Any] = {
+        "REDIS_URL": redis_url,
+        "SCHEMA_DIR": str(SCHEMA_DIR),
+        "SCHEMA_POLL_MS": 0,
+        "TENANTS_POLL_MS": 0,
+    }
+
+    def make(**settings: Any) -> Flask:
+        return create_app({**defaults, **settings})
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
     """The service on the private server, with the shipped schemas."""
-    return create_app({"REDIS_URL": redis_url, "SCHEMA_DIR": str(SCHEMA_DIR), "SCHEMA_POLL_MS": 0})
+    return make_app()
 
 
 @pytest.fixture

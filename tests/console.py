@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from app import create_app
 from app.access.tenants import generate_key, key_digest
-from tests.conftest import SCHEMA_DIR
 
 KEYS = {name: generate_key() for name in ("support", "payments", "platform")}
 SCHEMA_NS = "teamName.objectType.v1"  # has a schema in schemas/
@@ -51,18 +47,11 @@ def tenants_yaml() -> str:
 """
 
 
-def console_app(redis_url: str, folder: Path, **config: Any) -> Flask:
-    """The service with the tenants above and the shipped schemas; the console on."""
+def console_tenants(folder: Path) -> str:
+    """Write the tenants file above as ``folder/tenants.yaml``; its path, for TENANTS_FILE."""
     tenants = folder / "tenants.yaml"
     tenants.write_text(tenants_yaml())
-    settings = {
-        "REDIS_URL": redis_url,
-        "SCHEMA_DIR": str(SCHEMA_DIR),
-        "SCHEMA_POLL_MS": 0,
-        "TENANTS_FILE": str(tenants),
-        "TENANTS_POLL_MS": 0,
-    }
-    return create_app({**settings, **config})
+    return str(tenants)
 
 
 class Console:

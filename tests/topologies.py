@@ -25,7 +25,6 @@ from typing import Any
 import redis
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.access.tenants import generate_key, key_digest
 from app.api.http import REPLICAS_HEADER
 from app.store.embedded import exit_with_parent, server_binary
@@ -404,9 +403,9 @@ def walk_every_endpoint(http: HttpClient, sid: str, replicas: str) -> None:
 LIMITED_KEY = generate_key()
 
 
-def rate_limited_client(redis_url: str, directory: Path) -> tuple[FlaskClient, dict[str, str]]:
-    """The service on ``redis_url`` with a tenants file whose one key may make 3 requests a
-    minute; its test client and that key's Authorization header."""
+def rate_limited_tenants(directory: Path) -> tuple[str, dict[str, str]]:
+    """A tenants file in ``directory`` whose one key may make 3 requests a minute: its path,
+    for TENANTS_FILE, and that key's Authorization header."""
     tenants = directory / "tenants.yaml"
     tenants.write_text(
         "tenants:\n"
@@ -416,15 +415,7 @@ def rate_limited_client(redis_url: str, directory: Path) -> tuple[FlaskClient, d
         '    write: ["*"]\n'
         "    rate_limit: 3/minute\n"
     )
-    app = create_app(
-        {
-            "REDIS_URL": redis_url,
-            "SCHEMA_POLL_MS": 0,
-            "TENANTS_FILE": str(tenants),
-            "TENANTS_POLL_MS": 0,
-        }
-    )
-    return app.test_client(), {"Authorization": f"Bearer {LIMITED_KEY}"}
+    return str(tenants), {"Authorization": f"Bearer {LIMITED_KEY}"}
 
 
 def check_rate_limit(client: FlaskClient, headers: dict[str, str]) -> None:

@@ -10,59 +10,31 @@ from typing import Any
 
 import pytest
 import redis
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from app import create_app
-from app.access.tenants import generate_key, key_digest
+from app.access.tenants import key_digest
+from tests.tenants_file import LIMITED_KEY, READER_KEY, ROOT_KEY, TEAM_KEY, write_tenants
 
-TEAM_KEY, ROOT_KEY, READER_KEY, LIMITED_KEY = (generate_key() for _ in range(4))
 JSON = "application/json"
 UNAUTHORIZED = 'Bearer realm="sessionator"'
 
 
-def write_tenants(path: Path) -> Path:
-    path.write_text(
-        f"""tenants:
-  team:
-    keys: ["{key_digest(TEAM_KEY)}"]
-    read: ["team.*", "shared.*"]
-    write: ["team.*"]
-  root:
-    keys: ["{key_digest(ROOT_KEY)}"]
-    read: ["*"]
-    write: ["*"]
-    delete_sessions: true
-  reader:
-    keys: ["{key_digest(READER_KEY)}"]
-    read: ["*"]
-  limited:
-    keys: ["{key_digest(LIMITED_KEY)}"]
-    read: ["*"]
-    write: ["*"]
-    rate_limit: 3/minute
-"""
-    )
-    return path
-
-
 @pytest.fixture
-def make_client(redis_url: str, tmp_path: Path) -> Callable[..., FlaskClient]:
+def make_client(make_app: Callable[..., Flask], tmp_path: Path) -> Callable[..., FlaskClient]:
+    """Test clients of the service with the tenants file and a schema of at most 64 bytes."""
     schemas = tmp_path / "schemas"
     schemas.mkdir()
     (schemas / "team.small.v1.yaml").write_text("type: object\nallowUnknown: true\nmaxBytes: 64B\n")
-    tenants = write_tenants(tmp_path / "tenants.yaml")
+    settings = {
+        "SCHEMA_DIR": str(schemas),
+        "TENANTS_FILE": str(write_tenants(tmp_path / "tenants.yaml")),
+        "RATE_LIMIT": "",
+    }
 
     def make(**config: Any) -> FlaskClient:
-        settings = {
-            "REDIS_URL": redis_url,
-            "SCHEMA_DIR": str(schemas),
-            "SCHEMA_POLL_MS": 0,
-            "TENANTS_FILE": str(tenants),
-            "TENANTS_POLL_MS": 0,
-            "RATE_LIMIT": "",
-        }
-        return create_app({**settings, **config}).test_client()
+        return make_app(**{**settings, **config}).test_client()
 
     return make
 
@@ -174,8 +146,8 @@ def test_readiness_details_need_a_valid_key_and_name_no_tenant(client: FlaskClie
     assert body["store"]["status"] == "ok" and "evictionPolicy" in body["store"]
 
 
-def test_an_open_service_says_so_in_readiness(redis_url: str) -> None:
-    client = create_app({"REDIS_URL": redis_url, "SCHEMA_POLL_MS": 0}).test_client()
+def test_an_open_service_says_so_in_readiness(make_app: Callable[..., Flask]) -> None:
+    client = make_app().test_client()
     assert client.get("/readyz").get_json()["access"] == {
         "mode": "open",
         "warning": "no TENANTS_FILE: anyone may read and write anything",

@@ -15,7 +15,7 @@ import redis
 from flask.testing import FlaskClient
 
 from app.api.sessions import TOUCH_DEPRECATED_AT
-from tests.app.test_metrics import scrape, value
+from tests.metrics_samples import scrape, value
 from tests.stored import KEYS, session_ttl_ms, stored, stored_json
 
 PATH = "/v1/sessions/s1/ns"

@@ -12,18 +12,10 @@ import redis
 from flask.testing import FlaskClient
 
 from tests.conftest import as_stored
+from tests.sample_documents import SEED_DOCUMENT
 from tests.stored import KEYS, namespaces, stored, stored_json
 
 MODIFIED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-SEED_DOCUMENT: dict[str, Any] = {
-    "name": "Ada",
-    "age": 36,
-    "height": 170.5,
-    "friends": [{"name": "Bob", "age": 40}],
-    "language": "en-GB",
-    "pet": {"name": "Rex", "species": "dog"},
-}
 
 
 def put(client: FlaskClient, path: str, document: Any) -> Any:

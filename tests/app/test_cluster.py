@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
-from app import create_app
 from app.api.http import REPLICAS_HEADER
 from app.config import ConfigError, load_config
 from app.store.client import Cluster as ClusterClient
@@ -25,7 +25,7 @@ from tests.stored import KEYS
 from tests.topologies import (
     Cluster,
     check_rate_limit,
-    rate_limited_client,
+    rate_limited_tenants,
     wait_until,
     walk_every_endpoint,
 )
@@ -101,21 +101,24 @@ def test_sessions_spread_over_every_primary_each_in_one_slot(
     assert used == {node.port for node in empty_cluster.primaries}
 
 
-def test_rate_limit_is_429_on_a_cluster(empty_cluster: Cluster, tmp_path: Path) -> None:
-    client, headers = rate_limited_client(empty_cluster.url, tmp_path)
+def test_rate_limit_is_429_on_a_cluster(
+    empty_cluster: Cluster, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    tenants, headers = rate_limited_tenants(tmp_path)
+    client = make_app(REDIS_URL=empty_cluster.url, TENANTS_FILE=tenants).test_client()
     check_rate_limit(client, headers)
     counters = [k for keys in keys_by_node(empty_cluster).values() for k in keys]
     assert counters and all(key.startswith(b"sessionator:rate:limited:") for key in counters)
 
 
-def test_write_replicas_waits_on_the_sessions_own_primary(empty_cluster: Cluster) -> None:
+def test_write_replicas_waits_on_the_sessions_own_primary(
+    empty_cluster: Cluster, make_app: Callable[..., Flask]
+) -> None:
     """WAIT goes with the write to the session's primary: only its replica counts."""
     for node in empty_cluster.primaries:
         with node.client() as store:
             store.script_flush()  # each primary's first write meets NOSCRIPT first
-    client = create_app(
-        {"REDIS_URL": empty_cluster.url, "SCHEMA_POLL_MS": 0, "WRITE_REPLICAS": 1}
-    ).test_client()
+    client = make_app(REDIS_URL=empty_cluster.url, WRITE_REPLICAS=1).test_client()
     stalled = empty_cluster.primary_owning(KEYS.session("user-0"))
     replica = empty_cluster.replicas[empty_cluster.primaries.index(stalled)][0]
     acknowledged = {}
@@ -132,12 +135,14 @@ def test_write_replicas_waits_on_the_sessions_own_primary(empty_cluster: Cluster
     assert {on: header for on, header in acknowledged.values()} == {True: "0/1", False: "1/1"}
 
 
-def test_an_unreachable_cluster_is_503_and_serving_resumes(tmp_path: Path) -> None:
+def test_an_unreachable_cluster_is_503_and_serving_resumes(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
     """redis-py's cluster errors are not RedisErrors; they must still be 503, never 500."""
     single = Cluster(tmp_path / "single", primaries=1, replicas=0)
     try:
         single.start()
-        client = create_app({"REDIS_URL": single.url, "SCHEMA_POLL_MS": 0}).test_client()
+        client = make_app(REDIS_URL=single.url).test_client()
         assert client.put("/v1/sessions/s/ns", json={"v": 1}).status_code == 200
         node = single.primaries[0]
         node.stop()

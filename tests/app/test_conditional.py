@@ -10,9 +10,9 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
-from tests.app.test_gunicorn import run_parallel
 from tests.conftest import as_stored
 from tests.httpclient import HttpClient
+from tests.parallel import run_parallel
 from tests.stored import stored
 
 JSON = "application/json"

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,20 +20,19 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.access.tenants import generate_key, key_digest
 from app.console.guard import CONTENT_SECURITY_POLICY, SINCE
 from app.logs import JsonFormatter
-from tests.conftest import SCHEMA_DIR
-from tests.console import GOOD, KEYS, SCHEMA_NS, Console, console_app
+from tests.console import GOOD, KEYS, SCHEMA_NS, Console, console_tenants
 
 PAGES = ("/console", "/console/me", "/console/session", "/console/schemas", "/console/health")
 NOT_FOUND = {"error": "not_found", "message": "No such resource."}
 
 
 @pytest.fixture
-def app(redis_url: str, tmp_path: Path) -> Flask:
-    return console_app(redis_url, tmp_path)
+def app(make_app: Callable[..., Flask], tmp_path: Path) -> Flask:
+    """The service with the console's tenants and the shipped schemas; the console on."""
+    return make_app(TENANTS_FILE=console_tenants(tmp_path))
 
 
 @pytest.fixture
@@ -53,18 +53,18 @@ def api(client: FlaskClient, tenant: str) -> dict[str, str]:
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("path", ["/console", "/console/sign-in", "/console/static/console.css"])
 def test_with_the_console_off_its_paths_are_the_json_404_of_any_unknown_path(
-    redis_url: str, tmp_path: Path, method: str, path: str
+    make_app: Callable[..., Flask], tmp_path: Path, method: str, path: str
 ) -> None:
-    client = console_app(redis_url, tmp_path, CONSOLE="off").test_client()
+    client = make_app(TENANTS_FILE=console_tenants(tmp_path), CONSOLE="off").test_client()
     reply = client.open(path, method=method)
     assert (reply.status_code, reply.get_json()) == (404, NOT_FOUND)
 
 
 @pytest.mark.parametrize(("switch", "served"), [({}, False), ({"CONSOLE": "on"}, True)])
 def test_production_serves_the_console_only_when_switched_on(
-    redis_url: str, tmp_path: Path, switch: dict[str, str], served: bool
+    make_app: Callable[..., Flask], tmp_path: Path, switch: dict[str, str], served: bool
 ) -> None:
-    app = console_app(redis_url, tmp_path, SESSIONATOR_ENV="production", **switch)
+    app = make_app(TENANTS_FILE=console_tenants(tmp_path), SESSIONATOR_ENV="production", **switch)
     reply = app.test_client().get("/console/sign-in")
     assert reply.status_code == (200 if served else 404)
 
@@ -112,8 +112,12 @@ def test_the_key_cookie_is_httponly_samesite_strict_and_only_sent_to_the_console
     assert KEYS["support"] not in reply.headers["Location"]
 
 
-def test_in_production_the_cookie_is_sent_over_tls_only(redis_url: str, tmp_path: Path) -> None:
-    app = console_app(redis_url, tmp_path, SESSIONATOR_ENV="production", CONSOLE="on")
+def test_in_production_the_cookie_is_sent_over_tls_only(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    app = make_app(
+        TENANTS_FILE=console_tenants(tmp_path), SESSIONATOR_ENV="production", CONSOLE="on"
+    )
     reply = app.test_client().get("/console/sign-in")
     assert "; Secure;" in reply.headers["Set-Cookie"] + ";"
 
@@ -257,8 +261,10 @@ def test_every_save_attempt_leaves_the_audit_line_a_put_would(
         }
 
 
-def test_an_open_service_needs_no_sign_in_and_says_it_is_open(redis_url: str) -> None:
-    app = create_app({"REDIS_URL": redis_url, "SCHEMA_DIR": str(SCHEMA_DIR), "SCHEMA_POLL_MS": 0})
+def test_an_open_service_needs_no_sign_in_and_says_it_is_open(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app()
     browser = Console(app.test_client())
     assert browser.get("/console/sign-in").headers["Location"] == "/console/me"
     page = browser.get("/console/me").get_data(as_text=True)
@@ -268,10 +274,10 @@ def test_an_open_service_needs_no_sign_in_and_says_it_is_open(redis_url: str) ->
 
 
 def test_a_console_over_its_keys_rate_is_refused_like_the_api_and_audited(
-    redis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    make_app: Callable[..., Flask], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="app.access.audit")
-    app = console_app(redis_url, tmp_path, RATE_LIMIT="5/minute")
+    app = make_app(TENANTS_FILE=console_tenants(tmp_path), RATE_LIMIT="5/minute")
     browser = signed_in(app, "support")  # sign-in and its page: 2 requests counted
     browser.look_up("u1")  # 2 more
     browser.open_editor(SCHEMA_NS)  # the fifth

@@ -10,6 +10,7 @@ import html
 import json
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,21 +19,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.console.guard import TRAFFIC
 from app.console.health import Rates, rates_between
 from app.documents import stamp
 from app.metrics import RequestTotals
-from tests.conftest import SCHEMA_DIR
-from tests.console import GOOD, KEYS, SCHEMA_NS, Console, console_app
+from tests.console import GOOD, KEYS, SCHEMA_NS, Console, console_tenants
 
 HIDDEN = ("secret.notes.v1", "teamName.objectType.v1", "checkout.cart.v1")
 HIDDEN_TEXT = "only-support-may-see-this"
 
 
 @pytest.fixture
-def app(redis_url: str, tmp_path: Path) -> Flask:
-    return console_app(redis_url, tmp_path)
+def app(make_app: Callable[..., Flask], tmp_path: Path) -> Flask:
+    """The service with the console's tenants and the shipped schemas; the console on."""
+    return make_app(TENANTS_FILE=console_tenants(tmp_path))
 
 
 def bearer(tenant: str) -> dict[str, str]:
@@ -217,9 +217,9 @@ def test_a_new_namespace_is_created_only_if_nobody_created_it_meanwhile(app: Fla
     ],
 )  # fmt: skip
 def test_a_document_the_api_would_refuse_is_refused_with_its_reason(
-    redis_url: str, tmp_path: Path, sent: str, status: int, message: str
+    make_app: Callable[..., Flask], tmp_path: Path, sent: str, status: int, message: str
 ) -> None:
-    app = console_app(redis_url, tmp_path, MAX_BODY_BYTES=128)
+    app = make_app(TENANTS_FILE=console_tenants(tmp_path), MAX_BODY_BYTES=128)
     browser = signed_in(app, "support")
     browser.look_up("u1")
     browser.open_editor("teamName.free")
@@ -239,7 +239,7 @@ def test_an_invalid_session_id_is_refused_next_to_the_field(app: Flask) -> None:
 
 
 def test_the_schemas_page_shows_status_problems_yaml_and_json_schema(
-    redis_url: str, tmp_path: Path
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     schemas = tmp_path / "schemas"
     schemas.mkdir()
@@ -247,7 +247,7 @@ def test_the_schemas_page_shows_status_problems_yaml_and_json_schema(
         "type: object\nproperties:\n  n: {type: string}\n"
     )
     (schemas / "teamName.bad.v1.yaml").write_text("type: object\nproperties:\n  n: {type: strin}\n")
-    app = console_app(redis_url, tmp_path, SCHEMA_DIR=str(schemas))
+    app = make_app(TENANTS_FILE=console_tenants(tmp_path), SCHEMA_DIR=str(schemas))
     page = text(signed_in(app, "support").get("/console/schemas"))
     assert '<span class="badge ok">ok</span>' in page and "broken</span>" in page
     problem = re.search(r"<tr><td><code>([^<]+)</code></td><td>(\d+)</td><td><code>([^<]*)", page)
@@ -289,9 +289,11 @@ def test_rates_compare_two_readings_of_the_totals(previous: Any, rates: Rates | 
     assert rates_between(previous, 1000.0, RequestTotals(200, 20, 2)) == rates
 
 
-def test_a_store_outage_is_a_page_that_says_so_not_json(tmp_path: Path) -> None:
+def test_a_store_outage_is_a_page_that_says_so_not_json(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
     url = f"unix://{tmp_path}/nothing-listens-here.sock"
-    app = create_app({"REDIS_URL": url, "SCHEMA_DIR": str(SCHEMA_DIR), "SCHEMA_POLL_MS": 0})
+    app = make_app(REDIS_URL=url)
     browser = Console(app.test_client())
     browser.get("/console/session")
     browser.post("/console/session", sid="u1")

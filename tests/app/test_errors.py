@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-
-from app import create_app
-from tests.conftest import SCHEMA_DIR
 
 JSON = "application/json"
 
@@ -125,15 +122,8 @@ def test_nesting_past_the_limit_is_too_deep(
     assert error_of(response) == "too_deep"
 
 
-def test_depth_limit_is_configurable(redis_url: str) -> None:
-    app = create_app(
-        {
-            "REDIS_URL": redis_url,
-            "SCHEMA_DIR": str(SCHEMA_DIR),
-            "MAX_JSON_DEPTH": 2,
-            "SCHEMA_POLL_MS": 0,
-        }
-    )
+def test_depth_limit_is_configurable(make_app: Callable[..., Flask]) -> None:
+    app = make_app(MAX_JSON_DEPTH=2)
     client = app.test_client()
     assert client.put("/v1/sessions/s/n", data=nested(2), content_type=JSON).status_code == 200
     response = client.put("/v1/sessions/s/n", data=nested(3), content_type=JSON)
@@ -326,9 +316,10 @@ def test_schema_failure_is_422_with_paths(
      ("DELETE", "/v1/sessions/s1"), ("GET", "/v1/sessions/s1/ns"),
      ("PUT", "/v1/sessions/s1/ns"), ("DELETE", "/v1/sessions/s1/ns")],
 )  # fmt: skip
-def test_unreachable_store_is_503_quickly(url: str, method: str, path: str) -> None:
-    overrides = {"REDIS_URL": url, "SCHEMA_DIR": str(SCHEMA_DIR), "SCHEMA_POLL_MS": 0}
-    client = create_app(overrides).test_client()
+def test_unreachable_store_is_503_quickly(
+    make_app: Callable[..., Flask], url: str, method: str, path: str
+) -> None:
+    client = make_app(REDIS_URL=url).test_client()
     started = time.monotonic()
     response = client.open(path, method=method, data="{}", content_type=JSON)
     assert time.monotonic() - started < 0.5

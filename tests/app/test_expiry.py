@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 import redis
+from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from schema_registry.ttl import parse_ttl
 from tests.stored import KEYS, namespaces, session_ttl_ms
 
 JSON = "application/json"
-
-
-def app_client(redis_url: str, schema_dir: Path | str = "schemas", **config: int) -> FlaskClient:
-    overrides = {"REDIS_URL": redis_url, "SCHEMA_DIR": str(schema_dir), "SCHEMA_POLL_MS": 0}
-    return create_app({**overrides, **config}).test_client()
 
 
 def put(client: FlaskClient, sid: str, ns: str) -> None:
@@ -32,8 +28,10 @@ def ttls(store: redis.Redis) -> dict[str, int]:
     return {key.decode(): int(store.pttl(key)) for key in store.keys("*")}
 
 
-def test_a_session_is_one_key_that_expires_with_it(redis_url: str, store: redis.Redis) -> None:
-    client = app_client(redis_url, SESSION_TTL=60, SESSION_MAX_AGE=600)
+def test_a_session_is_one_key_that_expires_with_it(
+    make_app: Callable[..., Flask], store: redis.Redis
+) -> None:
+    client = make_app(SESSION_TTL=60, SESSION_MAX_AGE=600).test_client()
     put(client, "s1", "a")
     put(client, "s1", "b")
     found = ttls(store)
@@ -42,14 +40,18 @@ def test_a_session_is_one_key_that_expires_with_it(redis_url: str, store: redis.
     assert namespaces(store, "s1") == ["a", "b"]
 
 
-def test_without_a_session_ttl_nothing_expires(redis_url: str, store: redis.Redis) -> None:
-    client = app_client(redis_url, SESSION_TTL=0)
+def test_without_a_session_ttl_nothing_expires(
+    make_app: Callable[..., Flask], store: redis.Redis
+) -> None:
+    client = make_app(SESSION_TTL=0).test_client()
     put(client, "s1", "a")
     assert set(ttls(store).values()) == {-1}
 
 
-def test_a_write_slides_the_whole_session(redis_url: str, store: redis.Redis) -> None:
-    client = app_client(redis_url, SESSION_TTL=2)
+def test_a_write_slides_the_whole_session(
+    make_app: Callable[..., Flask], store: redis.Redis
+) -> None:
+    client = make_app(SESSION_TTL=2).test_client()
     put(client, "s1", "a")
     time.sleep(1.2)
     put(client, "s1", "b")  # extends a too
@@ -62,8 +64,10 @@ def test_a_write_slides_the_whole_session(redis_url: str, store: redis.Redis) ->
     assert store.keys("*") == []
 
 
-def test_reads_do_not_extend_a_session_and_touch_does(redis_url: str, store: redis.Redis) -> None:
-    client = app_client(redis_url, SESSION_TTL=2)
+def test_reads_do_not_extend_a_session_and_touch_does(
+    make_app: Callable[..., Flask], store: redis.Redis
+) -> None:
+    client = make_app(SESSION_TTL=2).test_client()
     put(client, "s1", "a")
     time.sleep(1.0)
     client.get("/v1/sessions/s1/a")
@@ -74,14 +78,18 @@ def test_reads_do_not_extend_a_session_and_touch_does(redis_url: str, store: red
     assert session_ttl_ms(store, "s1") > 1900
 
 
-def test_touching_an_empty_session_is_404(redis_url: str, store: redis.Redis) -> None:
-    response = app_client(redis_url, SESSION_TTL=2).post("/v1/sessions/nobody/_touch")
+def test_touching_an_empty_session_is_404(
+    make_app: Callable[..., Flask], store: redis.Redis
+) -> None:
+    response = make_app(SESSION_TTL=2).test_client().post("/v1/sessions/nobody/_touch")
     assert (response.status_code, response.get_json()["error"]) == (404, "not_found")
     assert store.keys("*") == []
 
 
-def test_the_maximum_age_caps_a_sliding_session(redis_url: str, store: redis.Redis) -> None:
-    client = app_client(redis_url, SESSION_TTL=60, SESSION_MAX_AGE=2)
+def test_the_maximum_age_caps_a_sliding_session(
+    make_app: Callable[..., Flask], store: redis.Redis
+) -> None:
+    client = make_app(SESSION_TTL=60, SESSION_MAX_AGE=2).test_client()
     put(client, "s1", "a")
     time.sleep(1.2)
     put(client, "s1", "b")
@@ -98,9 +106,9 @@ def short_schema(tmp_path: Path) -> Path:
 
 
 def test_a_namespace_with_its_own_ttl_expires_before_its_session(
-    redis_url: str, store: redis.Redis, short_schema: Path
+    make_app: Callable[..., Flask], store: redis.Redis, short_schema: Path
 ) -> None:
-    client = app_client(redis_url, short_schema, SESSION_TTL=60)
+    client = make_app(SCHEMA_DIR=str(short_schema), SESSION_TTL=60).test_client()
     put(client, "s1", "team.short.v1")
     put(client, "s1", "team.long.v1")
     own = store.zscore(KEYS.expiries("s1"), "team.short.v1")
@@ -115,9 +123,9 @@ def test_a_namespace_with_its_own_ttl_expires_before_its_session(
 
 
 def test_an_expired_namespace_is_never_served_and_its_bytes_go_at_the_next_write(
-    redis_url: str, store: redis.Redis, short_schema: Path
+    make_app: Callable[..., Flask], store: redis.Redis, short_schema: Path
 ) -> None:
-    client = app_client(redis_url, short_schema, SESSION_TTL=60)
+    client = make_app(SCHEMA_DIR=str(short_schema), SESSION_TTL=60).test_client()
     put(client, "s1", "team.short.v1")
     put(client, "s1", "team.long.v1")
     time.sleep(1.1)
@@ -137,9 +145,9 @@ def expires_ms(served: dict[str, object]) -> int:
 
 
 def test_documents_say_exactly_when_redis_will_drop_them(
-    redis_url: str, store: redis.Redis, short_schema: Path
+    make_app: Callable[..., Flask], store: redis.Redis, short_schema: Path
 ) -> None:
-    client = app_client(redis_url, short_schema, SESSION_TTL=60)
+    client = make_app(SCHEMA_DIR=str(short_schema), SESSION_TTL=60).test_client()
     body = json.dumps({"v": 1})
     short = client.put("/v1/sessions/s1/team.short.v1", data=body, content_type=JSON).get_json()
     time.sleep(0.01)

@@ -21,6 +21,7 @@ import json
 import re
 import string
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -35,7 +36,6 @@ from hypothesis import strategies as st
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import TestResponse
 
-from app import create_app
 from app.access.tenants import generate_key, key_digest
 from app.store.preconditions import etag_of
 from tests.stored import KEYS, stored
@@ -202,18 +202,16 @@ def service_files(tmp_path_factory: pytest.TempPathFactory, api_keys: dict[str, 
 
 @pytest.fixture
 def service(
-    redis_url: str, store: redis.Redis, service_files: Path, api_keys: dict[str, str]
+    make_app: Callable[..., Flask],
+    store: redis.Redis,
+    service_files: Path,
+    api_keys: dict[str, str],
 ) -> Service:
     """The service with tenants and no rate limit, on the emptied store, seeded by root."""
-    app = create_app(
-        {
-            "REDIS_URL": redis_url,
-            "SCHEMA_DIR": str(service_files / "schemas"),
-            "SCHEMA_POLL_MS": 0,
-            "TENANTS_FILE": str(service_files / "tenants.yaml"),
-            "TENANTS_POLL_MS": 0,
-            "RATE_LIMIT": "",
-        }
+    app = make_app(
+        SCHEMA_DIR=str(service_files / "schemas"),
+        TENANTS_FILE=str(service_files / "tenants.yaml"),
+        RATE_LIMIT="",
     )
     service = Service(app, app.test_client(), store, api_keys)
     root = {"Authorization": f"Bearer {api_keys['root']}"}

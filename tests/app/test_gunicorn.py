@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 
 import pytest
 import redis
 
 from tests.conftest import SCHEMA_DIR, as_stored, start_gunicorn, stop_process
 from tests.httpclient import HttpClient
+from tests.parallel import run_parallel
 from tests.stored import KEYS, namespaces, stored
 
 JSON = {"Content-Type": "application/json"}
@@ -102,18 +101,6 @@ def test_longest_contract_read_is_served(http: HttpClient) -> None:
     reply = http.get(f"/v1/sessions/{'s' * 256}?{query}")
     assert reply.status == 200
     assert reply.json()[names[99]]["last"] is True
-
-
-def run_parallel(count: int, task: Callable[[int], object]) -> list[object]:
-    """Run ``task(i)`` for i in range(count), all released at the same moment."""
-    barrier = threading.Barrier(count)
-
-    def synchronised(i: int) -> object:
-        barrier.wait()
-        return task(i)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(synchronised, range(count)))
 
 
 def test_parallel_writes_to_different_namespaces_all_survive(

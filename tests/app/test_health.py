@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
-from flask.testing import FlaskClient
+from flask import Flask
 
-from app import create_app
 from app.server.store_check import warn_if_store_may_lose_data
 from app.store.durability import read_durability
 from app.store.embedded import EmbeddedStore
@@ -54,20 +53,18 @@ def tuned_store(tmp_path: Path) -> Iterator[redis.Redis]:
     store.kill()  # a clean stop would wait for the append-only file the tests turned on
 
 
-def app_client(url: str) -> FlaskClient:
-    settings = {"REDIS_URL": url, "SCHEMA_DIR": str(SCHEMA_DIR), "SCHEMA_POLL_MS": 0}
-    return create_app(settings).test_client()
-
-
-def test_healthz_answers_while_the_store_is_unreachable(tmp_path: Path) -> None:
-    client = app_client(f"unix://{tmp_path}/nothing-listens-here.sock")
+def test_healthz_answers_while_the_store_is_unreachable(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    client = make_app(REDIS_URL=f"unix://{tmp_path}/nothing-listens-here.sock").test_client()
     reply = client.get("/healthz")
     assert (reply.status_code, reply.get_json()) == (200, {"status": "alive"})
     assert reply.headers["Cache-Control"] == "no-store"
 
 
-def test_readyz_503_names_the_store(tmp_path: Path) -> None:
-    reply = app_client(f"unix://{tmp_path}/nothing-listens-here.sock").get("/readyz")
+def test_readyz_503_names_the_store(make_app: Callable[..., Flask], tmp_path: Path) -> None:
+    url = f"unix://{tmp_path}/nothing-listens-here.sock"
+    reply = make_app(REDIS_URL=url).test_client().get("/readyz")
     assert (reply.status_code, reply.headers["Retry-After"]) == (503, "1")
     assert reply.get_json() == {
         "error": "store_unavailable",
@@ -76,11 +73,13 @@ def test_readyz_503_names_the_store(tmp_path: Path) -> None:
     }
 
 
-def test_readyz_reports_a_durable_store_without_warnings(tmp_path: Path) -> None:
+def test_readyz_reports_a_durable_store_without_warnings(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
     store = ConfiguredStore(tmp_path / "durable", persistent=True)
     store.start()
     try:
-        body = app_client(store.url).get("/readyz").get_json()
+        body = make_app(REDIS_URL=store.url).test_client().get("/readyz").get_json()
     finally:
         store.stop()
     assert body["status"] == "ready"
@@ -123,12 +122,15 @@ def test_durability_is_read_from_the_store_settings(
 
 
 def test_a_store_that_refuses_config_is_reported_not_fatal(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    make_app: Callable[..., Flask],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     store = ConfiguredStore(tmp_path / "managed", "--rename-command", "CONFIG", "")
     store.start()
     try:
-        body = app_client(store.url).get("/readyz").get_json()
+        body = make_app(REDIS_URL=store.url).test_client().get("/readyz").get_json()
         monkeypatch.setenv("REDIS_URL", store.url)
         warn_if_store_may_lose_data()
     finally:

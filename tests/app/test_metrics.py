@@ -18,11 +18,11 @@ from flask.testing import FlaskClient
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import create_app
 from app.metrics import Metrics, RequestTotals, stored_size
 from app.services import Services
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient
+from tests.metrics_samples import Samples, parse, scrape, total, value
 from tests.stored import stored
 
 CART = "checkout.cart.v1"  # has a schema in schemas/
@@ -45,46 +45,9 @@ FAMILIES = {
     "sessionator_schema_problems": ("gauge", set()),
 }
 
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-def parse(text: str) -> Samples:
-    """Every sample of an exposition, by name and label set."""
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    """One sample's value; 0 when absent (a series appears when first counted)."""
-    return samples.get((name, frozenset(labels.items())), 0.0)
-
-
-def total(samples: Samples, name: str, **labels: str) -> float:
-    """The sum of ``name`` over every series that has ``labels``."""
-    wanted = set(labels.items())
-    return sum(v for (n, found), v in samples.items() if n == name and wanted <= found)
-
-
-def scrape(client: FlaskClient) -> Samples:
-    reply = client.get("/metrics")
-    assert reply.status_code == 200
-    return parse(reply.get_data(as_text=True))
-
 
 def merge(client: FlaskClient, path: str, patch: dict[str, Any]) -> None:
     client.patch(path, data=json.dumps(patch), content_type="application/merge-patch+json")
-
-
-@pytest.fixture
-def make_app(redis_url: str) -> Callable[..., Flask]:
-    def make(**config: Any) -> Flask:
-        settings = {"REDIS_URL": redis_url, "SCHEMA_DIR": str(SCHEMA_DIR), "SCHEMA_POLL_MS": 0}
-        return create_app({**settings, **config})
-
-    return make
 
 
 def test_metrics_are_prometheus_text_with_every_family(client: FlaskClient) -> None:
@@ -216,10 +179,10 @@ def test_schema_reloads_and_their_problems_are_counted(
     assert value(after, "sessionator_schema_problems") == 1
 
 
-def test_metrics_need_no_api_key(redis_url: str, tmp_path: Path) -> None:
+def test_metrics_need_no_api_key(make_app: Callable[..., Flask], tmp_path: Path) -> None:
     tenants = tmp_path / "tenants.yaml"
     tenants.write_text("tenants: {}\n")
-    app = create_app({"REDIS_URL": redis_url, "TENANTS_FILE": str(tenants), "SCHEMA_POLL_MS": 0})
+    app = make_app(TENANTS_FILE=str(tenants))
     client = app.test_client()
     assert client.get("/v1/sessions/s1").status_code == 401
     samples = scrape(client)

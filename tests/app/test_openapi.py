@@ -13,7 +13,7 @@ import re
 import shlex
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -27,13 +27,13 @@ from referencing import Registry as RefRegistry
 from referencing import Resource
 from referencing.jsonschema import DRAFT202012
 
-from app import create_app
 from app.access.tenants import generate_key, key_digest
 from app.errors import error_codes
 from app.openapi.naming import pascal_case
 from app.openapi.paths import response_name
 from schema_registry import load_registry
 from tests.conftest import REPO, SCHEMA_DIR, start_gunicorn, stop_process
+from tests.openapi_document import document_of, operations, write_schemas
 
 KEY = generate_key()
 SHIPPED = sorted(path.stem for path in SCHEMA_DIR.glob("*.yaml"))
@@ -53,30 +53,8 @@ def tenants_file(folder: Path) -> Path:
 
 
 @pytest.fixture
-def tenants_app(redis_url: str, tmp_path: Path) -> Flask:
-    return create_app(
-        {
-            "REDIS_URL": redis_url,
-            "SCHEMA_DIR": str(SCHEMA_DIR),
-            "SCHEMA_POLL_MS": 0,
-            "TENANTS_FILE": str(tenants_file(tmp_path)),
-            "TENANTS_POLL_MS": 0,
-        }
-    )
-
-
-def document_of(client: FlaskClient) -> dict[str, Any]:
-    reply = client.get("/openapi.json")
-    assert reply.status_code == 200
-    assert reply.mimetype == "application/json"
-    body: dict[str, Any] = reply.get_json()
-    return body
-
-
-def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for path, item in document["paths"].items():
-        for method, operation in item.items():
-            yield path, method, operation
+def tenants_app(make_app: Callable[..., Flask], tmp_path: Path) -> Flask:
+    return make_app(TENANTS_FILE=str(tenants_file(tmp_path)))
 
 
 def validator_for(document: dict[str, Any], schema: dict[str, Any]) -> jsonschema.Validator:
@@ -231,20 +209,8 @@ def test_a_component_accepts_what_its_namespace_accepts_and_describes_what_is_st
     assert not validator_for(document, written).is_valid({**stored.get_json(), "visits": 1})
 
 
-def write_schemas(folder: Path, files: dict[str, str]) -> Path:
-    folder.mkdir(exist_ok=True)
-    for name, text in files.items():
-        (folder / f"{name}.yaml").write_text(text)
-    return folder
-
-
-def app_on(redis_url: str, schema_dir: Path, poll_ms: int = 0) -> Flask:
-    overrides = {"REDIS_URL": redis_url, "SCHEMA_DIR": str(schema_dir), "SCHEMA_POLL_MS": poll_ms}
-    return create_app(overrides)
-
-
 def test_references_between_schemas_resolve_inside_the_document(
-    redis_url: str, tmp_path: Path
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     folder = write_schemas(
         tmp_path / "schemas",
@@ -253,7 +219,7 @@ def test_references_between_schemas_resolve_inside_the_document(
             "team.t.v1": "type: object\nproperties:\n  owner: {type: team.user.v1}\n",
         },
     )
-    document = document_of(app_on(redis_url, folder).test_client())
+    document = document_of(make_app(SCHEMA_DIR=str(folder)).test_client())
     validate(document, cls=OpenAPIV31SpecValidator)
     component = document["components"]["schemas"]["team.t.v1"]
     owner = component["properties"]["owner"]
@@ -264,10 +230,10 @@ def test_references_between_schemas_resolve_inside_the_document(
 
 
 def test_a_schema_named_like_a_component_of_ours_gets_a_key_of_its_own(
-    redis_url: str, tmp_path: Path
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     folder = write_schemas(tmp_path / "schemas", {"Error": "type: object\nallowUnknown: true\n"})
-    document = document_of(app_on(redis_url, folder).test_client())
+    document = document_of(make_app(SCHEMA_DIR=str(folder)).test_client())
     schemas = document["components"]["schemas"]
     assert "message" in schemas["Error"]["properties"]
     assert schemas["Error_"]["title"] == "Error"
@@ -288,10 +254,10 @@ def test_the_document_is_built_again_only_when_the_registry_changes(app: Flask) 
 
 
 def test_a_new_schema_file_appears_in_the_served_document_once_the_watcher_loads_it(
-    redis_url: str, tmp_path: Path
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     folder = write_schemas(tmp_path / "schemas", {})
-    client = app_on(redis_url, folder, poll_ms=50).test_client()
+    client = make_app(SCHEMA_DIR=str(folder), SCHEMA_POLL_MS=50).test_client()
     assert "late.v1" not in document_of(client)["components"]["schemas"]
     write_schemas(folder, {"late.v1": "type: object\nproperties:\n  n: {type: integer}\n"})
     deadline = time.monotonic() + 10

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from app.openapi.naming import namespace_stems, pascal_case
-from tests.app.test_openapi import app_on, document_of, operations, write_schemas
+from tests.openapi_document import document_of, operations, write_schemas
 
 REF = "#/components/schemas/"
 PARAMETER = "#/components/parameters/"
@@ -72,11 +74,11 @@ def test_the_service_operations_have_fixed_camel_case_ids(client: FlaskClient) -
 
 
 def test_colliding_schema_names_still_make_unique_ids_and_tags(
-    redis_url: str, tmp_path: Path
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     plain = "type: object\nallowUnknown: true\n"
     folder = write_schemas(tmp_path / "schemas", dict.fromkeys(["a.b", "a_b", "namespace"], plain))
-    document = document_of(app_on(redis_url, folder).test_client())
+    document = document_of(make_app(SCHEMA_DIR=str(folder)).test_client())
     ids = [operation["operationId"] for _p, _m, operation in operations(document)]
     assert len(ids) == len(set(ids))
     assert document["paths"]["/v1/sessions/{sid}/a_b"]["put"]["operationId"] == (

@@ -9,10 +9,10 @@ import pytest
 import redis
 from flask.testing import FlaskClient
 
-from tests.app.test_api import SEED_DOCUMENT
-from tests.app.test_gunicorn import run_parallel
 from tests.conftest import as_stored
 from tests.httpclient import HttpClient
+from tests.parallel import run_parallel
+from tests.sample_documents import SEED_DOCUMENT
 from tests.stored import stored
 
 PATH = "/v1/sessions/s1/ns"

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
-from tests.app.test_access import TEAM_KEY, write_tenants
 from tests.conftest import SCHEMA_DIR, start_gunicorn, stop_process
 from tests.httpclient import HttpClient
+from tests.tenants_file import TEAM_KEY, write_tenants
 
 FIELDS = {"event", "requestId", "method", "route", "status", "durationMs", "tenant"}
 SECRET = "do-not-log-this-value"
@@ -74,10 +75,9 @@ def test_errors_are_logged_once_each_with_their_status(
 
 
 def test_a_store_outage_is_logged_as_a_warning(
-    tmp_path: Path, logged: pytest.LogCaptureFixture
+    make_app: Callable[..., Flask], tmp_path: Path, logged: pytest.LogCaptureFixture
 ) -> None:
-    settings = {"REDIS_URL": f"unix://{tmp_path}/none.sock", "SCHEMA_POLL_MS": 0}
-    create_app(settings).test_client().get("/v1/sessions/s1/ns")
+    make_app(REDIS_URL=f"unix://{tmp_path}/none.sock").test_client().get("/v1/sessions/s1/ns")
     [record] = [r for r in logged.records if r.name == "app.requests"]
     assert (record.levelname, record.fields["status"]) == ("WARNING", 503)  # type: ignore[attr-defined]
 
@@ -97,11 +97,10 @@ def test_probes_and_scrapes_are_logged_at_debug_when_they_succeed(
 
 
 def test_the_line_names_the_tenant_never_the_key_path_query_or_body(
-    redis_url: str, tmp_path: Path, logged: pytest.LogCaptureFixture
+    make_app: Callable[..., Flask], tmp_path: Path, logged: pytest.LogCaptureFixture
 ) -> None:
     tenants = write_tenants(tmp_path / "tenants.yaml")
-    settings = {"REDIS_URL": redis_url, "TENANTS_FILE": str(tenants), "SCHEMA_POLL_MS": 0}
-    client = create_app(settings).test_client()
+    client = make_app(TENANTS_FILE=str(tenants)).test_client()
     auth = {"Authorization": f"Bearer {TEAM_KEY}"}
     client.put(f"/v1/sessions/{SECRET}-sid/team.x", json={"v": SECRET}, headers=auth)
     client.get(f"/v1/sessions/s1?namespaces=team.{SECRET}", headers=auth)

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
-from app import create_app
 from app.access.tenants import generate_key, key_digest
 from app.store.embedded import EmbeddedStore
 from tests.clirun import sessionator
@@ -210,11 +210,10 @@ def test_audit_against_the_version_in_force_at_the_service(
 
 
 def test_schema_compatibility_none_applies_breaking_edits_for_the_whole_deployment(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, make_app: Callable[..., Flask]
 ) -> None:
     (tmp_path / "team.user.v1.yaml").write_text(USER)
-    settings = {"REDIS_URL": redis_url, "SCHEMA_DIR": str(tmp_path), "SCHEMA_POLL_MS": 0}
-    app = create_app({**settings, "SCHEMA_COMPATIBILITY": "none"})
+    app = make_app(SCHEMA_DIR=str(tmp_path), SCHEMA_COMPATIBILITY="none")
     (tmp_path / "team.user.v1.yaml").write_text(USER_STRICTER + "# a breaking edit\n")
     holder = app.extensions["sessionator"].schemas
     assert holder.reload_if_changed()

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
-from app import create_app
 from tests.clirun import CLEARED, sessionator
 from tests.conftest import REPO
 
@@ -87,11 +87,9 @@ def test_check_against_a_missing_directory_cannot_run(tmp_path: Path) -> None:
     assert result.stderr == f"sessionator: {tmp_path / 'nope'}: no such directory\n"
 
 
-def writer(redis_url: str, schemas: Path) -> Callable[..., None]:
+def writer(make_app: Callable[..., Flask], schemas: Path) -> Callable[..., None]:
     """PUT documents through the service as it is with the schemas now in ``schemas``."""
-    client = create_app(
-        {"REDIS_URL": redis_url, "SCHEMA_DIR": str(schemas), "SCHEMA_POLL_MS": 0}
-    ).test_client()
+    client = make_app(SCHEMA_DIR=str(schemas)).test_client()
 
     def put(sid: str, document: object, namespace: str = "team.user.v1") -> None:
         assert client.put(f"/v1/sessions/{sid}/{namespace}", json=document).status_code == 200
@@ -100,15 +98,15 @@ def writer(redis_url: str, schemas: Path) -> Callable[..., None]:
 
 
 @pytest.fixture
-def stored(tmp_path: Path, redis_url: str) -> Path:
+def stored(tmp_path: Path, make_app: Callable[..., Flask]) -> Path:
     """Four documents of team.user.v1, three stamped with USER_WIDER's digest and one written
     before the namespace had a schema, and one of another namespace; the schema directory
     then proposes the stricter USER, which two of them break.
     """
     schemas = schema_dir(tmp_path / "schemas")
-    writer(redis_url, schemas)("u0", {"name": ""})
+    writer(make_app, schemas)("u0", {"name": ""})
     (schemas / "team.user.v1.yaml").write_text(USER_WIDER)
-    put = writer(redis_url, schemas)
+    put = writer(make_app, schemas)
     for sid, name in (("u1", "Ada"), ("u2", "Bo"), ("u3", "")):
         put(sid, {"name": name})
     put("u1", {"name": 5}, namespace="team.other.v1")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
-from app import create_app
 from app.api.http import REPLICAS_HEADER
 from app.config import ConfigError, load_config
 from app.store.client import PRIMARY_CHECK_SECONDS, parse_seeds
@@ -25,7 +25,7 @@ from tests.stored import stored
 from tests.topologies import (
     SentinelGroup,
     check_rate_limit,
-    rate_limited_client,
+    rate_limited_tenants,
     wait_until,
     walk_every_endpoint,
 )
@@ -73,19 +73,22 @@ def test_every_endpoint_works_through_sentinel(
         assert stored(client, "u", "ns") is not None
 
 
-def test_rate_limit_is_429_through_sentinel(empty_group: SentinelGroup, tmp_path: Path) -> None:
-    client, headers = rate_limited_client(empty_group.url, tmp_path)
+def test_rate_limit_is_429_through_sentinel(
+    empty_group: SentinelGroup, make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    tenants, headers = rate_limited_tenants(tmp_path)
+    client = make_app(REDIS_URL=empty_group.url, TENANTS_FILE=tenants).test_client()
     check_rate_limit(client, headers)
     with empty_group.primary().client() as store:
         assert [int(store.get(key)) for key in store.scan_iter("sessionator:rate:*")] == [3]
 
 
-def test_write_replicas_reports_each_acknowledgement(empty_group: SentinelGroup) -> None:
+def test_write_replicas_reports_each_acknowledgement(
+    empty_group: SentinelGroup, make_app: Callable[..., Flask]
+) -> None:
     with empty_group.primary().client() as store:
         store.script_flush()  # the first write meets NOSCRIPT, loads the script, runs again
-    client = create_app(
-        {"REDIS_URL": empty_group.url, "SCHEMA_POLL_MS": 0, "WRITE_REPLICAS": 1}
-    ).test_client()
+    client = make_app(REDIS_URL=empty_group.url, WRITE_REPLICAS=1).test_client()
     writes = [
         client.put("/v1/sessions/s/a", json={"v": 1}),
         client.patch(
@@ -106,16 +109,11 @@ def test_write_replicas_reports_each_acknowledgement(empty_group: SentinelGroup)
 
 
 def test_a_write_no_replica_acknowledges_is_200_after_the_timeout(
-    empty_group: SentinelGroup,
+    empty_group: SentinelGroup, make_app: Callable[..., Flask]
 ) -> None:
     """The write is done on the primary: 200, with 0/1 saying no replica has it yet."""
-    client = create_app(
-        {
-            "REDIS_URL": empty_group.url,
-            "SCHEMA_POLL_MS": 0,
-            "WRITE_REPLICAS": 1,
-            "WRITE_REPLICAS_TIMEOUT_MS": 80,
-        }
+    client = make_app(
+        REDIS_URL=empty_group.url, WRITE_REPLICAS=1, WRITE_REPLICAS_TIMEOUT_MS=80
     ).test_client()
     with empty_group.replica().paused():
         started = time.monotonic()
@@ -200,13 +198,15 @@ class Traffic:
         return self.now() >= calm_since + seconds
 
 
-def test_the_service_recovers_when_the_primary_crashes(tmp_path: Path) -> None:
+def test_the_service_recovers_when_the_primary_crashes(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
     """SIGKILL the primary: 503 store_unavailable until Sentinel promotes the replica, then
     everything written before it died (and replicated) is served again."""
     crashing = SentinelGroup(tmp_path / "crashing")
     try:
         crashing.start()
-        client = create_app({"REDIS_URL": crashing.url, "SCHEMA_POLL_MS": 0}).test_client()
+        client = make_app(REDIS_URL=crashing.url).test_client()
         for i in range(20):
             assert client.put(f"/v1/sessions/user-{i}/ns", json={"i": i}).status_code == 200
         wait_until(lambda: crashing.replica_in_sync(crashing.replica()), 10, "replica in sync")

@@ -21,12 +21,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.access.tenants import generate_key, key_digest
 from app.errors import StoreUnavailable
 from app.services import Services
 from app.store.breaker import Outcome
-from tests.conftest import SCHEMA_DIR
 from tests.faults import Faults, LoadingProxy, faulty_server
 from tests.topologies import Server
 
@@ -78,25 +76,27 @@ def proxy(server: Server) -> Iterator[LoadingProxy]:
     started.close()
 
 
-def make_app(port: int, tmp_path: Path, with_keys: bool) -> Flask:
-    """The service on ``port``; ``with_keys``: a tenants file, so every request is rate-counted."""
-    config: dict[str, Any] = {
-        "REDIS_URL": f"redis://127.0.0.1:{port}",
-        "SCHEMA_DIR": str(SCHEMA_DIR),
-        "SCHEMA_POLL_MS": 0,
-    }
-    if with_keys:
-        tenants = tmp_path / "tenants.yaml"
-        tenants.write_text(
-            f'tenants:\n  ops:\n    keys: ["{key_digest(KEY)}"]\n    read: ["*"]\n'
-            '    write: ["*"]\n'
-        )
-        config |= {"TENANTS_FILE": str(tenants), "TENANTS_POLL_MS": 0}
-    app = create_app(config)
-    services(app).repository.guard.breaker.cool_off = COOL_OFF
-    if with_keys:  # the test syncs the rate counters itself, as the probe
-        services(app).rate_limiter.sync_seconds = 3600  # type: ignore[union-attr]
-    return app
+@pytest.fixture
+def app_on(make_app: Callable[..., Flask], tmp_path: Path) -> Callable[..., Flask]:
+    """Builds the service as ``app_on(port, with_keys)``: on ``port``, its breaker's cool-off
+    shortened; ``with_keys``: a tenants file, so every request is rate-counted."""
+
+    def make(port: int, with_keys: bool) -> Flask:
+        settings = {"REDIS_URL": f"redis://127.0.0.1:{port}"}
+        if with_keys:
+            tenants = tmp_path / "tenants.yaml"
+            tenants.write_text(
+                f'tenants:\n  ops:\n    keys: ["{key_digest(KEY)}"]\n    read: ["*"]\n'
+                '    write: ["*"]\n'
+            )
+            settings["TENANTS_FILE"] = str(tenants)
+        app = make_app(**settings)
+        services(app).repository.guard.breaker.cool_off = COOL_OFF
+        if with_keys:  # the test syncs the rate counters itself, as the probe
+            services(app).rate_limiter.sync_seconds = 3600  # type: ignore[union-attr]
+        return app
+
+    return make
 
 
 def services(app: Flask) -> Services:
@@ -141,10 +141,10 @@ def test_a_probe_that_meets_any_fault_is_resolved_and_service_heals(
     with_keys: bool,
     faults: Faults,
     proxy: LoadingProxy,
-    tmp_path: Path,
+    app_on: Callable[..., Flask],
 ) -> None:
     port = proxy.port if fault == "loading" else faults.server.port
-    app = make_app(port, tmp_path, with_keys)
+    app = app_on(port, with_keys)
     client = app.test_client()
     assert put(client).status_code == 200
     services(app).repository.guard.breaker.resolve(Outcome.UNREACHABLE, probe=False)
@@ -196,10 +196,10 @@ def apply(
 
 
 def test_the_503_and_the_log_say_why_the_store_refused(
-    faults: Faults, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    faults: Faults, app_on: Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    app = make_app(faults.server.port, tmp_path, with_keys=False)
+    app = app_on(faults.server.port, with_keys=False)
     client = app.test_client()
     faults.read_only()
     refused = put(client)
@@ -214,10 +214,10 @@ def test_the_503_and_the_log_say_why_the_store_refused(
 
 
 def test_the_breaker_logs_when_it_opens_and_when_the_store_is_back(
-    faults: Faults, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    faults: Faults, app_on: Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    app = make_app(faults.server.port, tmp_path, with_keys=False)
+    app = app_on(faults.server.port, with_keys=False)
     client = app.test_client()
     faults.freeze()
     assert put(client).status_code == 503

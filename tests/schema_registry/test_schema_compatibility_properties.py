@@ -1,6 +1,6 @@
 """Property tests of the compatibility rule: "compatible" must imply "every old document passes".
 
-Random schemas (the generators of test_schema_properties), random edits of
+Random schemas (the generators of strategies.py), random edits of
 them (one to three: bounds widened or narrowed, enum values added or
 removed, types changed, properties added, removed or made optional,
 allowUnknown flipped, items added or removed, whole subtrees replaced), and
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from schema_registry import CompiledSchema, compile_schema
 from schema_registry.compatibility import Version, breaking_changes, compiled_changes
 from schema_registry.definition import check_definition
-from tests.schema_registry.test_schema_properties import (
+from tests.schema_registry.strategies import (
     SCHEMAS,
     SCHEMAS_WITH_REFERENCES,
     SHARED,
@@ -37,7 +37,7 @@ Node = dict[str, Any]
 Path = tuple[Any, ...]
 Edit = Callable[[Node], st.SearchStrategy[Node]]
 
-#: Values for bounds and enums, per type, as test_schema_properties draws them.
+#: Values for bounds and enums, per type, as strategies.py draws them.
 BOUND_VALUES = {
     "string": st.integers(0, 6),
     "array": st.integers(0, 3),
