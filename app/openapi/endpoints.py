@@ -22,6 +22,15 @@ def _json(schema: JsonSchema, description: str, *headers: str) -> dict[str, Any]
     }
 
 
+def _text(description: str, *media_types: str) -> dict[str, Any]:
+    """A 200 whose body is not JSON: a string in each of ``media_types``."""
+    return {
+        "description": description,
+        "headers": {"X-Request-ID": "X-Request-ID"},
+        "content": {media: {"schema": {"type": "string"}} for media in media_types},
+    }
+
+
 def _body(description: str, content: dict[str, JsonSchema]) -> dict[str, Any]:
     media = {media_type: {"schema": schema} for media_type, schema in content.items()}
     return {"required": True, "description": description, "content": media}
@@ -159,13 +168,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "metrics.scrape": Endpoint(
         "getMetrics",
         "probes",
-        {
-            200: {
-                "description": "Prometheus metrics of every worker, in the text format.",
-                "headers": {"X-Request-ID": "X-Request-ID"},
-                "content": {"text/plain": {"schema": {"type": "string"}}},
-            }
-        },
+        {200: _text("Prometheus metrics of every worker, in the text format.", "text/plain")},
     ),
     "apidocs.openapi_document": Endpoint(
         "getOpenapiDocument",
@@ -175,26 +178,18 @@ ENDPOINTS: dict[str, Endpoint] = {
     "apidocs.docs_page": Endpoint(
         "getDocsPage",
         "documentation",
-        {
-            200: {
-                "description": "Swagger UI on this document, with its assets served from here.",
-                "headers": {"X-Request-ID": "X-Request-ID"},
-                "content": {"text/html": {"schema": {"type": "string"}}},
-            }
-        },
+        {200: _text("Swagger UI on this document, with its assets served from here.", "text/html")},
     ),
     "apidocs.docs_asset": Endpoint(
         "getDocsAsset",
         "documentation",
         {
-            200: {
-                "description": "A file of Swagger UI, as its package ships it.",
-                "headers": {"X-Request-ID": "X-Request-ID"},
-                "content": {
-                    media: {"schema": {"type": "string"}}
-                    for media in ("text/css", "text/javascript", "image/png")
-                },
-            }
+            200: _text(
+                "A file of Swagger UI, as its package ships it.",
+                "text/css",
+                "text/javascript",
+                "image/png",
+            )
         },
         (404,),
         ("Asset",),

@@ -14,8 +14,8 @@ moved) a key per document.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import redis
 from redis.cluster import RedisCluster
@@ -25,6 +25,7 @@ from app.store.client import StoreClient
 from app.store.keys import KeySpace
 from app.store.pacing import Pace
 
+T = TypeVar("T")
 Found = tuple[str, bytes, bool]  # session id, document as stored, whether in the old layout
 
 
@@ -46,13 +47,27 @@ def scan_documents(
     keys_per_second: float,
 ) -> Iterator[Found]:
     """Every stored document of ``namespace``, paced (see the module's docstring)."""
-    pace = Pace(batch / keys_per_second)
+
+    def step(node: redis.Redis, cursor: int) -> tuple[int, list[Found]]:
+        return _step(node, keys, namespace, cursor, batch)
+
+    yield from _paced_walk(client, guard, batch / keys_per_second, step)
+
+
+def _paced_walk(
+    client: StoreClient,
+    guard: StoreGuard,
+    interval: float,
+    step: Callable[[redis.Redis, int], tuple[int, list[T]]],
+) -> Iterator[T]:
+    """What ``step`` finds on each primary, cursor by cursor, one step per ``interval`` s."""
+    pace = Pace(interval)
     for node in primaries(client, guard):
         cursor = 0
         while True:
             pace.wait()
             with guard.call("scan"):
-                cursor, found = _step(node, keys, namespace, cursor, batch)
+                cursor, found = step(node, cursor)
             yield from found
             if cursor == 0:
                 break
@@ -107,13 +122,9 @@ def scan_legacy_sessions(
     client: StoreClient, keys: KeySpace, guard: StoreGuard, batch: int, keys_per_second: float
 ) -> Iterator[str]:
     """The id of every session still in the layout before this one, paced the same way."""
-    pace = Pace(batch / keys_per_second)
-    for node in primaries(client, guard):
-        cursor = 0
-        while True:
-            pace.wait()
-            with guard.call("scan"):
-                cursor, found = node.scan(cursor, match=keys.migration_pattern(), count=batch)
-            yield from (keys.session_of(_text(key)) for key in found)
-            if cursor == 0:
-                break
+
+    def step(node: redis.Redis, cursor: int) -> tuple[int, list[str]]:
+        cursor, found = node.scan(cursor, match=keys.migration_pattern(), count=batch)
+        return int(cursor), [keys.session_of(_text(key)) for key in found]
+
+    yield from _paced_walk(client, guard, batch / keys_per_second, step)
