@@ -157,12 +157,13 @@ def start_gunicorn(
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Start gunicorn as production does (wsgi:app, gunicorn.conf.py) on a free port.
 
-    Its output goes to ``log`` (a temporary file if not given), never to a
-    pipe: a pipe nobody reads fills up and blocks the workers' logging.
+    Its output goes to ``log`` (if not given, a new file in the session's
+    folder of server logs), never to a pipe: a pipe nobody reads fills up and
+    blocks the workers' logging.
     """
     port = free_port()
     if log is None:
-        handle, name = tempfile.mkstemp(prefix="gunicorn-", suffix=".log")
+        handle, name = tempfile.mkstemp(prefix="gunicorn-", suffix=".log", dir=SERVER_LOGS[0])
         os.close(handle)
         log = Path(name)
     with log.open("wb") as output:
@@ -187,6 +188,18 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.wait()
     if process.stdout:
         process.stdout.close()
+
+
+# The folder of the session's server logs, under pytest's own temporary folder
+# (which keeps the last three runs): set by server_logs, before any test runs.
+SERVER_LOGS: list[Path] = [Path(tempfile.gettempdir())]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where start_gunicorn writes the logs no test asked to keep: not loose in /tmp."""
+    SERVER_LOGS[0] = tmp_path_factory.mktemp("server-logs")
+    return SERVER_LOGS[0]
 
 
 @pytest.fixture(scope="module")
