@@ -213,11 +213,9 @@ def _answers(host: str, port: int, app: WsgiApp) -> bool:
 
 
 def _worker_class(log: Path) -> str:
-    """The worker class gunicorn reports it uses ("Using worker: gthread")."""
-    for line in log.read_text(errors="replace").splitlines():
-        if "Using worker:" in line:
-            return line.split("Using worker:", 1)[1].strip()
-    return "unknown"
+    """The worker class gunicorn reports it uses ("Using worker: gthread", in a JSON line)."""
+    found = re.search(r"Using worker: ([\w.]+)", log.read_text(errors="replace"))
+    return found[1] if found else "unknown"
 
 
 def _tail(log: Path, lines: int = 30) -> str:
