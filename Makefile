@@ -1,6 +1,6 @@
 # Sessionator: `make run` serves, `make test` tests. Both set up .venv first.
 .DEFAULT_GOAL := help
-.PHONY: help install run test schemathesis lint format bench screenshots clean
+.PHONY: help install system-tools run test schemathesis lint format bench screenshots clean
 
 PYTHON ?= python3
 VENV   := .venv
@@ -28,10 +28,26 @@ $(NODE_TOOLS): clients/typescript/package-lock.json
 
 install: $(STAMP) $(NODE_TOOLS) ## create .venv; install the service, its client, tests and tools
 
+# The console's browser tests drive Debian's headless Chromium (chromium,
+# chromium-driver); the TypeScript test runs tools from npm (nodejs, npm). As
+# root on Debian they are installed when missing; otherwise this says what to
+# install (the browser tests then fail, and the TypeScript test skips, saying so).
+system-tools: ## install chromium, chromium-driver, nodejs and npm from Debian if missing (as root)
+	@missing=""; \
+	{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || missing="chromium chromium-driver"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing from Debian for the browser and TypeScript tests:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "missing for the browser and TypeScript tests: apt-get install$$missing"; \
+	fi
+
 run: $(STAMP) ## serve on :8000 ($PORT); embedded store under var/ unless $REDIS_URL is set
 	SESSIONATOR_EXIT_WITH_PARENT=1 $(BIN)/sessionator run
 
-test: $(STAMP) $(NODE_TOOLS) ## run the whole suite against private servers it starts itself
+test: $(STAMP) system-tools $(NODE_TOOLS) ## run the whole suite against private servers it starts itself
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The service to check, e.g. `make run` in another terminal; with a tenants file,
