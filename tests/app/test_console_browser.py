@@ -1,9 +1,10 @@
 """The console in a real browser: headless Chromium (Debian's) driven by Selenium, on gunicorn.
 
 Needs the distribution's ``chromium`` and ``chromium-driver`` packages
-(``.ci/run`` installs them); the driver's path is given, so Selenium never
-downloads anything. With ``SESSIONATOR_SCREENSHOTS=docs/console`` the tests
-also save the screenshots that docs/console.md shows (``make screenshots``).
+(``make test`` installs them first when run as root: ``make system-tools``);
+the driver's path is given, so Selenium never downloads anything. With
+``SESSIONATOR_SCREENSHOTS=docs/console`` the tests also save the screenshots
+that docs/console.md shows (``make screenshots``).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def chromium() -> Iterator[WebDriver]:
     """One headless Chromium for the module, with a profile of its own."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.fail("needs Debian's chromium and chromium-driver: apt-get install -y chromium "
-                    "chromium-driver (as .ci/run does)")  # fmt: skip
+                    "chromium-driver (as make test does as root)")  # fmt: skip
     profile = tempfile.mkdtemp(prefix="console-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)

@@ -1,10 +1,11 @@
 """openapi-typescript turns the document into types that compile, and type what clients rely on.
 
 The tools are pinned in ``clients/typescript`` (``make install`` runs ``npm ci``
-there when npm is on the PATH; ``.ci/run`` installs Node and sets
-``SESSIONATOR_REQUIRE_NODE_TOOLS=1``, so in CI a missing tool fails instead
-of skipping). ``check.ts`` uses the generated types as a team would, and
-marks with ``@ts-expect-error`` what must not type-check.
+there when npm is on the PATH; ``make test`` first installs Debian's Node and
+npm when run as root; ``.ci/run`` sets ``SESSIONATOR_REQUIRE_NODE_TOOLS=1``, so
+in CI a missing tool fails instead of skipping). ``check.ts`` uses the
+generated types as a team would, and marks with ``@ts-expect-error`` what must
+not type-check.
 """
 
 from __future__ import annotations
