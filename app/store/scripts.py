@@ -2,7 +2,8 @@
 
 Each write script begins with ``session.lua``, the prelude that knows a
 session's layout and lifetime (its KEYS and first five ARGV are the same in
-every write script, documented there); each file documents its own. Scripts
+every write script, documented there), and each read script with
+``session_end.lua``, when a session ends; each file documents its own. Scripts
 run with EVALSHA, so Redis keeps one compiled copy of each; redis-py loads a
 script again if Redis forgot it (NOSCRIPT, after SCRIPT FLUSH or a restart).
 """
@@ -19,17 +20,17 @@ from redis.exceptions import NoScriptError
 
 from app.store.client import StoreClient
 
-PRELUDE = "session"
 WRITES = ("put", "delete", "touch", "delete_session", "move")
 READS = ("read", "read_session")
+PRELUDES = {**dict.fromkeys(WRITES, "session"), **dict.fromkeys(READS, "session_end")}
 
 
 def source(name: str) -> str:
-    """The text of script ``name``, with the session prelude in front of a write script."""
+    """The text of script ``name``, with its prelude in front: ``session.lua`` for a write
+    script, ``session_end.lua`` for a read script."""
     text = files("app.store").joinpath("scripts", f"{name}.lua").read_text(encoding="utf-8")
-    if name in WRITES:
-        return source(PRELUDE) + "\n" + text
-    return text
+    prelude = PRELUDES.get(name)
+    return text if prelude is None else source(prelude) + "\n" + text
 
 
 @dataclass(frozen=True)

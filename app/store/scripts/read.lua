@@ -8,24 +8,11 @@
 -- documents are stored as served.
 local now, name = tonumber(ARGV[1]), ARGV[2]
 
--- When the session ends: its hash's expiry (PEXPIRETIME, Redis 7 and Valkey; on Redis 6.2,
--- now + PTTL).
-local function session_end()
-    local ok, at = pcall(redis.call, 'PEXPIRETIME', KEYS[1])
-    if not ok then
-        local left = redis.call('PTTL', KEYS[1])
-        if left < 0 then return false end
-        return now + left
-    end
-    if at < 0 then return false end
-    return at
-end
-
 local stored = redis.call('HGET', KEYS[1], name)
 if stored then
     local own = redis.call('ZSCORE', KEYS[2], name)
     if own and tonumber(own) <= now then return {false, false, false, 0} end
-    return {stored, own, session_end(), 0}
+    return {stored, own, session_end(now), 0}
 end
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 0 then
     return {false, false, false, 0}

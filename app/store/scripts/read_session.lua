@@ -10,17 +10,6 @@ local now = tonumber(ARGV[1])
 local wanted = {}
 for i = 3, #ARGV do wanted[#wanted + 1] = ARGV[i] end
 
-local function session_end()
-    local ok, at = pcall(redis.call, 'PEXPIRETIME', KEYS[1])
-    if not ok then
-        local left = redis.call('PTTL', KEYS[1])
-        if left < 0 then return false end
-        return now + left
-    end
-    if at < 0 then return false end
-    return at
-end
-
 local function current()
     local gone = {}
     for _, name in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do gone[name] = true end
@@ -36,7 +25,7 @@ local function current()
     for i, name in ipairs(wanted) do
         if gone[name] then documents[i] = false end
     end
-    return {names, documents, own, session_end(), 0}
+    return {names, documents, own, session_end(now), 0}
 end
 
 local function legacy()
