@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 import redis
-from sessionator_client import Client, Conflict
+from sessionator_client import Client, Conflict, ConnectionFailed, NotFound, Retry
 
 from tests.httpclient import HttpClient
-from tests.stored import stored
+from tests.stored import stored, stored_json
 
 UPDATERS = 20
 
@@ -94,3 +95,57 @@ def test_update_gives_up_after_its_attempts_with_a_write_conflict(sessions: Clie
         sessions.update("s1", "ns", always_overtaken, attempts=3)
     assert (gave_up.value.status, gave_up.value.code, calls) == (409, "write_conflict", 3)
     assert sessions.get("s1", "ns").data == {"n": -3}
+
+
+class LosesFirstAnswer(httpx.BaseTransport):
+    """Sends every request to the real service, but loses the answer to the first ``method``:
+    the service applied it, and the client sees a timeout."""
+
+    def __init__(self, method: str) -> None:
+        self.method, self.lost = method, False
+        self.real = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.real.handle_request(request)
+        if request.method == self.method and not self.lost:
+            self.lost = True
+            response.read()
+            response.close()
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def losing_first(http: HttpClient, method: str) -> Client:
+    """A client whose first ``method`` request is applied but answered with a timeout."""
+    client = Client(f"http://{http.host}:{http.port}", retry=Retry(backoff=0.001))
+    client.http.close()
+    client.http = httpx.Client(
+        base_url=str(client.http.base_url), transport=LosesFirstAnswer(method)
+    )
+    client.transport.http = client.http
+    return client
+
+
+def test_an_update_whose_answer_is_lost_is_applied_once_and_says_so(
+    http: HttpClient, store: redis.Redis
+) -> None:
+    with Client(f"http://{http.host}:{http.port}") as plain:
+        plain.put("s1", "counter", {"count": 0})
+    with losing_first(http, "PUT") as sessions, pytest.raises(ConnectionFailed) as unknown:
+        sessions.update("s1", "counter", add_one("me"))
+    # The write landed; its retry met 412, which says nothing about whether it had: the
+    # client raises the lost answer instead of calling change on its own write again.
+    assert stored_json(store, "s1", "counter")["count"] == 1
+    assert "may have taken effect" in "".join(unknown.value.__notes__)
+
+
+def test_a_delete_whose_answer_is_lost_is_not_reported_missing(http: HttpClient) -> None:
+    with Client(f"http://{http.host}:{http.port}") as plain:
+        plain.put("s1", "ns", {"a": 1})
+    with losing_first(http, "DELETE") as sessions, pytest.raises(ConnectionFailed):
+        sessions.delete("s1", "ns")  # applied; its retry's 404 proves nothing either way
+    with Client(f"http://{http.host}:{http.port}") as plain, pytest.raises(NotFound):
+        plain.get("s1", "ns")

@@ -99,9 +99,11 @@ class Client:
         """
         headers = _conditions(if_match, if_none_match) | {"Content-Type": "application/json"}
         path = path_of("sessions", session, namespace)
+        conditional = if_match is not None or if_none_match is not None
         response = self.transport.send(
-            "PUT", path, body=json_body(data), headers=headers, repeatable=True
-        )
+            "PUT", path, body=json_body(data), headers=headers, repeatable=True,
+            repeat_status=412 if conditional else None,
+        )  # fmt: skip
         return _document(response)
 
     def merge_patch(
@@ -127,7 +129,7 @@ class Client:
         """Remove the namespace (``NotFound`` if it does not exist)."""
         path = path_of("sessions", session, namespace)
         headers = _conditions(if_match, None)
-        self.transport.send("DELETE", path, headers=headers, repeatable=True)
+        self.transport.send("DELETE", path, headers=headers, repeatable=True, repeat_status=404)
 
     def update(
         self, session: str, namespace: str, change: Change, *, attempts: int = 32
@@ -212,7 +214,7 @@ class Client:
         headers = _conditions(if_match, None) | {"Content-Type": media_type}
         repeatable = if_match is not None and if_match.strip() != "*"
         response = self.transport.send(
-            "PATCH", path, body=body, headers=headers, repeatable=repeatable
+            "PATCH", path, body=body, headers=headers, repeatable=repeatable, repeat_status=412
         )
         return _document(response)
 

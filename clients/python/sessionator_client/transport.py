@@ -55,21 +55,39 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         params: Params = (),
         repeatable: bool = False,
+        repeat_status: int | None = None,
     ) -> httpx.Response:
         """The answer to one request (a 2xx or 304), or its error raised.
 
         ``repeatable`` says whether the request is safe to send again; only then
-        does the retry policy apply.
+        does the retry policy apply. ``repeat_status`` is what a repeat of the
+        request gets once the first was applied (412 for a conditional write,
+        404 for a delete): a retry answered so after a try whose outcome is
+        unknown (no answer, or a 503) cannot say whether the request took
+        effect, so that try's error is raised, not a refusal of a request that
+        may well have succeeded.
         """
         policy = self.retry if repeatable else NEVER
         started = time.monotonic()
+        unknown: SessionatorError | None = None  # the last try that may have been applied
         for attempt in range(1, policy.attempts + 1):
             try:
                 return self._send_once(method, path, body, headers, params)
             except SessionatorError as failure:
+                if (
+                    unknown is not None
+                    and repeat_status is not None
+                    and failure.status == repeat_status
+                ):
+                    unknown.add_note(
+                        f"A retry was answered {failure}: the request may have taken effect."
+                    )
+                    raise unknown from failure
                 wait = policy.delay(failure, attempt, time.monotonic() - started)
                 if wait is None:
                     raise
+                if failure.status != 429:  # a 429 is refused before anything is done
+                    unknown = failure
                 _log_retry(method, path, failure, attempt, wait)
                 self.sleep(wait)
         raise AssertionError("unreachable: the last attempt raises or returns")
