@@ -7,8 +7,9 @@ auth user name (a key, if a client sent one there) for every request, and
 cost a tenth of a request's CPU to format, so ``ServiceLogger`` turns it off.
 Gunicorn also logs the requests it refuses, quoting the offending line
 (a header line without a colon may be ``Authorization Bearer <key>``; a
-request line holds the path): those lines keep only gunicorn's own words for
-the error, never the client's bytes.
+request line holds the path), and at DEBUG the bytes a client sent before it
+left: those lines keep only gunicorn's own words for the error, never the
+client's bytes.
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ class ServiceLogger(Logger):  # type: ignore[misc]
         if isinstance(msg, str) and msg.startswith(_REFUSAL):
             msg, args = "Refused a request that is not valid HTTP: %s", (refusal_kind(msg),)
         super().warning(msg, *args, **kwargs)
+
+    def debug(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        """Log at DEBUG; of gunicorn's arguments only an error's class is kept.
+
+        Its debug lines format a client's disconnection or parse error, which
+        quotes the bytes read so far (``No more data after: b'Authorization:
+        Bearer <key>'``), or a request's path.
+        """
+        if args:
+            args = tuple(
+                type(arg).__name__ if isinstance(arg, BaseException) else "-" for arg in args
+            )
+        super().debug(msg, *args, **kwargs)
 
     def exception(self, msg: object, *args: Any, **kwargs: Any) -> None:
         """Log an error with its traceback, never the request's method and path."""

@@ -137,6 +137,18 @@ def test_reads_writes_and_refusals_with_private_data_are_served(served: Served) 
     assert answers == [200, 400, 200, 400, 401, 400]
 
 
+def test_a_client_that_leaves_mid_head_is_dropped_and_nothing_it_sent_is_logged(
+    served: Served,
+) -> None:
+    """Gunicorn logs a premature disconnection at DEBUG, with the bytes it had read."""
+    head = f"GET /v1/sessions/{SECRET} HTTP/1.1\r\nAuthorization: Bearer {KEY}\r\n"
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        sock.sendall(head.encode())
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(65536) == b""  # no answer: the connection is closed
+    # The last test of the module reads the whole log for SECRET and KEY.
+
+
 def test_gunicorn_names_the_address_it_listens_at(served: Served) -> None:
     starting = [
         line["message"] for line in served.log_lines() if line["message"].startswith("Listening at")
