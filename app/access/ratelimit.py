@@ -167,17 +167,17 @@ class RateLimiter:
             batch = [(identity, count, count.unsynced) for identity, count in self._counts.items()]
         if not batch:
             return
-        pipe = self._client.pipeline(transaction=False)
-        for identity, count, taken in batch:
-            current, previous = self._window_keys(identity, count.window, now)
-            if taken:
-                pipe.incrby(current, taken)
-                pipe.pexpire(current, int(count.window * 2000))
-            else:  # nothing to add: read only, so an idle worker writes nothing
-                pipe.get(current)
-                pipe.exists(current)
-            pipe.get(previous)
-        with self._guard.call("rate_sync"):
+        with self._guard.call("rate_sync"):  # a lazy cluster client connects on pipeline()
+            pipe = self._client.pipeline(transaction=False)
+            for identity, count, taken in batch:
+                current, previous = self._window_keys(identity, count.window, now)
+                if taken:
+                    pipe.incrby(current, taken)
+                    pipe.pexpire(current, int(count.window * 2000))
+                else:  # nothing to add: read only, so an idle worker writes nothing
+                    pipe.get(current)
+                    pipe.exists(current)
+                pipe.get(previous)
             replies = pipe.execute()
         self._take_in(batch, replies, now)
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import redis
+from redis.exceptions import RedisClusterException
 
 from app.errors import StoreUnavailable
 
@@ -155,7 +156,8 @@ class StoreGuard:
         try:
             yield
             outcome, failed = Outcome.REACHED, False
-        except (redis.ConnectionError, redis.TimeoutError) as error:
+        except (redis.ConnectionError, redis.TimeoutError, RedisClusterException) as error:
+            # RedisClusterException (not a RedisError): no node, or no primary for a slot.
             outcome, cause = Outcome.UNREACHABLE, error
             raise StoreUnavailable(reason=type(error).__name__) from error
         except redis.RedisError as error:

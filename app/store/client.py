@@ -72,7 +72,9 @@ def _cluster_failures_as_connection_errors() -> Iterator[None]:
         raise ClusterUnavailable(str(error)) from error
 
 
-_OWN_ATTRIBUTES = frozenset(("_options", "_connecting", "_next_attempt", "_connected"))
+_OWN_ATTRIBUTES = frozenset(
+    ("_options", "_connecting", "_next_attempt", "_connected", "_initializing")
+)
 
 
 class Cluster(RedisCluster):
@@ -93,7 +95,8 @@ class Cluster(RedisCluster):
         self._options = options
         self._connecting = threading.RLock()
         self._next_attempt = 0.0
-        self._connected = self._initializing = False
+        self._connected = False
+        self._initializing: int | None = None  # the thread running redis-py's constructor
         with contextlib.suppress(ClusterUnavailable):
             self._connect()
 
@@ -106,18 +109,21 @@ class Cluster(RedisCluster):
             if now < self._next_attempt:
                 raise ClusterUnavailable("No cluster node answered yet; retrying shortly.")
             self._next_attempt = now + RECONNECT_SECONDS
-            self._initializing = True
+            self._initializing = threading.get_ident()
             try:
                 with _cluster_failures_as_connection_errors():
                     super().__init__(**self._options)
             finally:
-                self._initializing = False
+                self._initializing = None
             self._connected = True
 
     def __getattr__(self, name: str) -> Any:
         """Called only for attributes not made yet: make the client first (see the class)."""
-        if self.__dict__.get("_initializing", True) or name in _OWN_ATTRIBUTES:
-            raise AttributeError(name)  # redis-py's constructor asking what it has set so far
+        # While this thread runs redis-py's constructor, it asks what it has set so far; other
+        # threads wait in _connect for the client to be made (or raise ClusterUnavailable).
+        making = self.__dict__.get("_initializing", threading.get_ident())
+        if making == threading.get_ident() or name in _OWN_ATTRIBUTES:
+            raise AttributeError(name)
         self._connect()
         return object.__getattribute__(self, name)
 
@@ -333,7 +339,8 @@ class Reconnect:
         try:
             self._next = now + self._every
             if isinstance(self._client, RedisCluster):
-                self._client.nodes_manager.initialize()
+                with _cluster_failures_as_connection_errors():
+                    self._client.nodes_manager.initialize()
             else:
                 self._client.connection_pool.disconnect()
         except redis.RedisError:

@@ -82,6 +82,8 @@ def test_a_probe_that_learned_nothing_hands_the_probe_to_the_next_call() -> None
         (redis.exceptions.OutOfMemoryError("OOM"), Outcome.REACHED),
         (redis.ResponseError("MISCONF"), Outcome.REACHED),
         (redis.exceptions.NoScriptError("NOSCRIPT"), Outcome.REACHED),
+        (redis.exceptions.SlotNotCoveredError("no primary"), Outcome.UNREACHABLE),
+        (redis.exceptions.RedisClusterUnreachableError("no node"), Outcome.UNREACHABLE),
         (RuntimeError("a bug"), Outcome.UNKNOWN),
     ],
 )
@@ -93,7 +95,7 @@ def test_the_guard_resolves_the_probe_whatever_the_call_raises(
     clock.now += 0.5
     seen: list[tuple[str, bool]] = []
     guard = StoreGuard(breaker, observer=lambda name, seconds, failed: seen.append((name, failed)))
-    expected = StoreUnavailable if isinstance(raised, redis.RedisError) else RuntimeError
+    expected = RuntimeError if isinstance(raised, RuntimeError) else StoreUnavailable
     with pytest.raises(expected), guard.call("put"):
         raise raised
     assert seen == [("put", True)]
