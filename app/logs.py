@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from typing import Any
 
 from app.documents import utc_milliseconds
@@ -76,6 +77,19 @@ def configure_logging(level: str) -> None:
             logger.removeHandler(old)
         logger.addHandler(handler)
         logger.setLevel(level)
+
+
+def log_unexpected(logger: logging.Logger, error: BaseException) -> None:
+    """Log a bug: the error's class and the traceback's frames, never its message.
+
+    The message may quote a request's data (a session id, a body, a
+    server's parse error with the bytes read), which no log line may hold.
+    """
+    logger.error(
+        "Unhandled %s (a bug); its message is not logged",
+        type(error).__name__,
+        extra={"fields": {"traceback": "".join(traceback.format_tb(error.__traceback__))}},
+    )
 
 
 def log_request_line(

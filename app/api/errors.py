@@ -10,7 +10,6 @@ failover without reading a trace.
 from __future__ import annotations
 
 import logging
-import traceback
 from typing import Any
 
 from flask import Flask, g
@@ -25,6 +24,7 @@ from app.errors import (
     ValidationFailed,
     error_body,
 )
+from app.logs import log_unexpected
 from schema_registry import ValidationFailed as SchemaValidationFailed
 
 log = logging.getLogger(__name__)
@@ -67,14 +67,7 @@ def _from_http_exception(error: HTTPException) -> Response:
 
 
 def _from_unexpected(error: Exception) -> Response:
-    # The traceback's frames say where; the error's message is left out, as it may quote
-    # a request's data (a session id, a body), which no log line may hold.
-    frames = "".join(traceback.format_tb(error.__traceback__))
-    log.error(
-        "Unhandled %s (a bug); its message is not logged",
-        type(error).__name__,
-        extra={"fields": {"traceback": frames}},
-    )
+    log_unexpected(log, error)
     return error_response(500, "internal_error", "The service failed; this is a bug.")
 
 

@@ -76,13 +76,18 @@ def _read_body(request: Request, limit: SizeLimit) -> bytes:
         raise  # Werkzeug's own refusals (a client gone) are answered as they are
     except Exception:  # the server's HTTP parser: a broken chunk, a body cut short (gunicorn's
         # errors are not OSError): the client's body is unusable, whatever the server calls it
-        raise BadRequest(
-            "The request body is not valid HTTP: its chunked framing is broken, or it ended "
-            "before its declared length."
-        ) from None
+        raise broken_body() from None
     if len(body) > limit.value:
         raise limit.refusal("The body")
     return body
+
+
+def broken_body() -> BadRequest:
+    """The 400 for a body the server's HTTP parser could not read (and never quotes)."""
+    return BadRequest(
+        "The request body is not valid HTTP: its chunked framing is broken, or it ended "
+        "before its declared length."
+    )
 
 
 def _body_stream(request: Request) -> Any:

@@ -20,9 +20,11 @@ from typing import Any
 
 from flask import Flask, Request, Response, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from werkzeug.exceptions import HTTPException
 
 from app.access.grants import identify
 from app.access.tenants import OPEN, Caller
+from app.api.http import broken_body
 from app.config import Config
 from app.errors import Unauthorized
 from app.services import current_services
@@ -106,11 +108,20 @@ def csrf_token() -> str:
 
 
 def check_csrf() -> None:
-    """Refuse a POST whose form does not carry this browser's CSRF token (before_request)."""
+    """Refuse a POST whose form does not carry this browser's CSRF token (before_request).
+
+    The first to read the form: a body the server's HTTP parser cannot read
+    (broken chunks, cut short) is a 400 here, as in the API.
+    """
     if request.method != "POST":
         return
     expected = session.get(CSRF)
-    sent = request.form.get("csrf", "")
+    try:
+        sent = request.form.get("csrf", "")
+    except HTTPException:
+        raise
+    except Exception:  # gunicorn's parse errors: not OSError, not Werkzeug's
+        raise broken_body() from None
     if not isinstance(expected, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise ConsoleRefusal(
             403,

@@ -35,6 +35,7 @@ from app.console.health import REFRESH_SECONDS, read_health
 from app.console.lookup import read_session
 from app.console.schemas import schema_views
 from app.errors import InvalidSessionId, ServiceError, Unauthorized
+from app.logs import log_unexpected
 from app.services import current_services
 from schema_registry import ValidationFailed
 
@@ -239,5 +240,5 @@ def http_error(error: HTTPException) -> Response:
 @bp.errorhandler(Exception)
 def unexpected(error: Exception) -> Response:
     """A bug: logged with its trace, shown as a page without one."""
-    log.exception("Unhandled error in the console", exc_info=error)
+    log_unexpected(log, error)
     return error_page(500, "The console failed; this is a bug.")

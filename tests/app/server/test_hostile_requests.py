@@ -105,6 +105,18 @@ def test_a_broken_chunked_body_is_400_and_stores_nothing(served: Served, body: b
     assert served.store.keys("*broken*") == []
 
 
+def test_a_broken_chunked_console_form_is_a_400_page(served: Served) -> None:
+    form = "Transfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    broken = request("POST", "/console/sign-in", form) + b"0x9\r\nkey=a&b=1\r\n0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", served.port), timeout=5) as sock:
+        sock.sendall(broken)
+        answer = b""
+        while not _whole(answer) and (chunk := sock.recv(65536)):
+            answer += chunk
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 400 BAD REQUEST"
+    assert b"not valid HTTP" in answer
+
+
 def test_a_client_that_stops_mid_body_is_400_and_stores_nothing(served: Served) -> None:
     path = f"/v1/sessions/{WRITTEN}/cut"
     status, answer = served.raw(request("PUT", path, CHUNKED) + b'9\r\n{"a":', half_close=True)
