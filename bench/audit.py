@@ -2,12 +2,11 @@
 
 Fills a private valkey-server (unix socket, nothing else on it) with SESSIONS
 sessions (default 100,000), each holding the audited namespace and one other
-(the default SESSION_TTL, so each also has its ``ends`` key: four keys per
-session), then walks the audited namespace with
+(the default SESSION_TTL: one hash per session, that expires), then walks the audited namespace with
 `SessionRepository.scan_namespace`, unpaced and at the default pace, while
 another process reads documents one at a time and records each read's
 latency. BATCH is SCAN's COUNT (default: the audit's). Prints keys examined
-per second, the walk's duration, Redis's own time per SCAN and per GET (INFO
+per second, the walk's duration, Redis's own time per SCAN and per HGET (INFO
 commandstats), and the reader's latencies without a walk and during each.
 docs/schema-language.md quotes the output.
 """
@@ -17,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
@@ -25,26 +25,25 @@ from servers import valkey_server
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from app.documents import stamp  # noqa: E402
 from app.schema_cli import DEFAULT_BATCH, DEFAULT_RATE  # noqa: E402
 from app.store.keys import KeySpace  # noqa: E402
 from app.store.policies import Lifetime  # noqa: E402
 from app.store.repository import SessionRepository  # noqa: E402
 
 NAMESPACE = "team.audited.v1"
-DOCUMENT = b'{"displayName":"Benchmark User 00042","locale":"en-GB","visits":42,"about":"%d"}'
-FILL_BATCH = 1000
+DATA = {"displayName": "Benchmark User 00042", "locale": "en-GB", "visits": 42}
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 READ_SECONDS = 4.0
 
 
-def fill(repository: SessionRepository, client: redis.Redis, sessions: int) -> None:
-    """Write every session's two documents through the write script, pipelined."""
-    for start in range(0, sessions, FILL_BATCH):
-        pipe = client.pipeline(transaction=False)
-        for index in range(start, min(start + FILL_BATCH, sessions)):
-            sid = f"user-{index:08d}"
-            repository.put_namespace(sid, NAMESPACE, DOCUMENT % index, pipeline=pipe)
-            repository.put_namespace(sid, "team.other.v1", DOCUMENT % index, pipeline=pipe)
-        pipe.execute()
+def fill(repository: SessionRepository, sessions: int) -> None:
+    """Write every session's two documents through the write script, as the service does."""
+    for index in range(sessions):
+        sid = f"user-{index:08d}"
+        for namespace in (NAMESPACE, "team.other.v1"):
+            data = {**DATA, "about": str(index)}
+            repository.put(sid, namespace, stamp(data, sid, namespace, NOW))
 
 
 def reader(url: str, seconds: float, results: "multiprocessing.Queue[list[float]]") -> None:
@@ -55,7 +54,7 @@ def reader(url: str, seconds: float, results: "multiprocessing.Queue[list[float]
     index = 0
     while time.monotonic() < deadline:
         started = time.perf_counter()
-        repository.read_namespace(f"user-{index % 1000:08d}", NAMESPACE)
+        repository.read(f"user-{index % 1000:08d}", NAMESPACE)
         latencies.append((time.perf_counter() - started) * 1000)
         index += 1
     results.put(latencies)
@@ -103,7 +102,7 @@ def main() -> int:
         client = redis.Redis.from_url(url)
         repository = SessionRepository(client, KeySpace(), Lifetime(session_ttl=86_400))
         started = time.monotonic()
-        fill(repository, client, sessions)
+        fill(repository, sessions)
         keys = client.dbsize()
         print(f"{sessions} sessions, {keys} keys, filled in {time.monotonic() - started:.1f} s")
         client.config_resetstat()
@@ -117,7 +116,7 @@ def main() -> int:
             )
             print(f"  reader meanwhile: {describe(latencies)}")
         print(f"Redis time per SCAN (COUNT {batch}): {per_call(client, 'scan')}")
-        print(f"Redis time per GET: {per_call(client, 'get')}")
+        print(f"Redis time per HGET: {per_call(client, 'hget')}")
     return 0
 
 

@@ -21,20 +21,18 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.documents import stamp
 from app.store.client import redis_client
 from app.store.embedded import EmbeddedStore
-from app.store.preconditions import Preconditions
 from app.store.repository import SessionRepository
 
-DOCUMENT = (
-    b'{"_session":"s","_namespace":"ns","_modified":"2026-01-01T00:00:00.000Z","p":"'
-    + (b"x" * 220)
-    + b'"}'
-)
+DATA = {"p": "x" * 220}
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def writes_per_writer(repository: SessionRepository, count: int, tag: str) -> list[float]:
@@ -42,7 +40,8 @@ def writes_per_writer(repository: SessionRepository, count: int, tag: str) -> li
     took = []
     for n in range(count):
         started = time.perf_counter()
-        repository.write(f"{tag}-{n % 500}", "bench.ns.v1", Preconditions(), DOCUMENT)
+        sid = f"{tag}-{n % 500}"
+        repository.put(sid, "bench.ns.v1", stamp(DATA, sid, "bench.ns.v1", NOW))
         took.append(time.perf_counter() - started)
     return took
 
