@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.access.tenants import generate_key, key_digest
+from app.documents import stamp
 from app.errors import StoreUnavailable
 from app.services import Services
 from app.store.breaker import Outcome
 from tests.faults import Faults, LoadingProxy, faulty_server
+from tests.stored import KEYS
 from tests.topologies import Server
 
 COOL_OFF = 0.1  # the breaker's, shortened so the table runs fast; the service's is 0.5 s
@@ -227,3 +230,55 @@ def test_the_breaker_logs_when_it_opens_and_when_the_store_is_back(
     assert len(said) == 2
     assert said[0].startswith("The store cannot be reached (TimeoutError")
     assert said[1].startswith("The store answers again, after ")
+
+
+def session_state(client: Any, sid: str) -> list[tuple[bytes, bytes, int]]:
+    """Every key of session ``sid`` (either layout): its serialized value and when it expires."""
+    found = sorted(client.keys(KEYS.session(sid) + "*"))
+    return [(key, client.dump(key), client.execute_command("PEXPIRETIME", key)) for key in found]
+
+
+def write_legacy(client: Any, sid: str, documents: dict[str, int]) -> None:
+    """A session of the layout before one hash per session: ``documents`` maps names to their
+    own end (ms; a past one: its document is already gone)."""
+    ends = int(time.time() * 1000) + 3_600_000
+    for ns, own in documents.items():
+        key = KEYS.legacy_document(sid, ns)
+        client.set(key, stamp({"name": ns}, sid, ns, datetime(2026, 1, 1, tzinfo=UTC)))
+        client.pexpireat(key, min(own, ends))
+        client.zadd(KEYS.legacy_index(sid), {ns: own})
+    client.set(KEYS.legacy_prefix(sid) + "ends", ends)
+
+
+@pytest.mark.parametrize(
+    "layout", ["own_ttl_ended", "legacy_with_a_dead_document", "legacy_all_dead"]
+)
+def test_a_full_store_refuses_a_put_whole_even_when_the_session_has_bytes_to_forget(
+    layout: str, faults: Faults, app_on: Callable[..., Flask]
+) -> None:
+    """Redis refuses a growing command in a script only while the script has written nothing:
+    a put that first forgot a namespace past its own end (or moved a session out of the old
+    layout, deleting a dead document) was let write on a full store. Nothing may change."""
+    app = app_on(faults.server.port, with_keys=False)
+    client = app.test_client()
+    past = int(time.time() * 1000) - 60_000
+    with faults.admin() as admin:
+        if layout == "own_ttl_ended":
+            assert put(client).status_code == 200
+            assert client.put("/v1/sessions/probed/old", json={"n": 0}).status_code == 200
+            admin.zadd(KEYS.expiries("probed"), {"old": past})  # its own lifetime has ended
+        elif layout == "legacy_with_a_dead_document":
+            write_legacy(admin, "probed", {"gone": past, "notes": past + 7_200_000})
+        else:
+            write_legacy(admin, "probed", {"gone": past})
+        before = session_state(admin, "probed")
+        faults.full()
+        for path in (PATH, "/v1/sessions/probed/new"):
+            refused = client.put(path, json={"n": 2})
+            assert refused.status_code == 503, f"{path}: {refused.get_json()}"
+            assert refused.get_json()["error"] == "store_unavailable"
+            assert "full" in refused.get_json()["message"]
+        assert session_state(admin, "probed") == before
+        if layout == "own_ttl_ended":  # deletes still run on a full store
+            assert client.delete(PATH).status_code == 200
+            assert admin.hexists(KEYS.session("probed"), "notes") == 0

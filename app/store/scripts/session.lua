@@ -26,7 +26,25 @@ local function namespaces_held()
     return redis.call('HLEN', KEYS[1]) - redis.call('HEXISTS', KEYS[1], ':b')
 end
 
+-- The namespaces the session holds whose own lifetime has not ended, counted without writing
+-- (every name in KEYS[2] is a field of the hash: the scripts write and remove both together).
+local function namespaces_alive()
+    return namespaces_held() - redis.call('ZCOUNT', KEYS[2], '-inf', now)
+end
+
+-- Namespace name's document as stored, nil if there is none or its own lifetime has ended.
+local function alive(name)
+    local stored = redis.call('HGET', KEYS[1], name)
+    if not stored then return nil end
+    local own = redis.call('ZSCORE', KEYS[2], name)
+    if own and tonumber(own) <= now then return nil end
+    return stored
+end
+
 -- Forget the namespaces whose own lifetime has ended: their bytes go at the session's next write.
+-- Deletes only (HDEL, ZREMRANGEBYSCORE), which Redis runs even when it is full; but a script
+-- that has written may then grow the store however full it is, so a script that grows it
+-- forgets only after its first growing write (see put.lua).
 local function forget_expired()
     local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
     for i = 1, #gone, 1000 do
@@ -83,12 +101,19 @@ local function preconditions_hold(stored, name, match, match_tags, none, none_ta
     return true
 end
 
--- Move a session written before this layout into it, in this one atomic step: each document
--- still alive into the hash (unless the hash has one by now), its own expiry into KEYS[2], when
--- the session began and ends; then delete the old keys. A session is in one layout at a time.
-local function move_legacy()
-    if redis.call('EXISTS', KEYS[3]) == 0 then return end
+-- Moving a session written before this layout into it, in three steps that a script runs in
+-- one atomic whole: legacy_moves() reads what the session holds; move_in() writes each document
+-- still alive into the hash (unless the hash has one by now), its own expiry into KEYS[2] and
+-- when the session began; move_out() sets when the session ends and deletes the old keys. A
+-- session is in one layout at a time. move_in() writes only with HSETNX and ZADD, which Redis
+-- refuses when it is full (maxmemory, noeviction) as long as the script has written nothing
+-- yet: so a script that grows the store can move first and still be refused whole.
+
+-- What the session holds in the old layout, read without writing; nil if it is not in it.
+local function legacy_moves()
+    if redis.call('EXISTS', KEYS[3]) == 0 then return nil end
     local entries = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
+    local moves = {keys = {}, documents = {}}
     for i = 1, #entries, 2 do
         local name, score = entries[i], entries[i + 1]
         local key = legacy .. 'doc:' .. name
@@ -96,16 +121,41 @@ local function move_legacy()
         local alive = score == 'inf' or tonumber(score) > now
         local prefix = head_of(name)
         if document and alive and string.sub(document, 1, #prefix) == prefix then
-            redis.call('HSETNX', KEYS[1], name, '{' .. string.sub(document, #prefix + 1))
-            if score ~= 'inf' then redis.call('ZADD', KEYS[2], score, name) end
+            local stored = '{' .. string.sub(document, #prefix + 1)
+            moves.documents[#moves.documents + 1] = {name, stored, score}
         end
-        redis.call('DEL', key)
+        moves.keys[#moves.keys + 1] = key
     end
-    local born, ends = redis.call('GET', legacy .. 'born'), redis.call('GET', legacy .. 'ends')
-    if born then redis.call('HSETNX', KEYS[1], ':b', born) end
-    if ends then
-        redis.call('PEXPIREAT', KEYS[1], ends)
-        redis.call('PEXPIREAT', KEYS[2], ends)
+    moves.born = redis.call('GET', legacy .. 'born')
+    moves.ends = redis.call('GET', legacy .. 'ends')
+    return moves
+end
+
+local function move_in(moves)
+    for _, moved in ipairs(moves.documents) do
+        local name, stored, score = moved[1], moved[2], moved[3]
+        redis.call('HSETNX', KEYS[1], name, stored)
+        if score ~= 'inf' then redis.call('ZADD', KEYS[2], score, name) end
+    end
+    if moves.born then redis.call('HSETNX', KEYS[1], ':b', moves.born) end
+end
+
+local function move_out(moves)
+    if moves.ends then
+        redis.call('PEXPIREAT', KEYS[1], moves.ends)
+        redis.call('PEXPIREAT', KEYS[2], moves.ends)
+    end
+    for i = 1, #moves.keys, 1000 do
+        redis.call('DEL', unpack(moves.keys, i, math.min(i + 999, #moves.keys)))
     end
     redis.call('DEL', KEYS[3], legacy .. 'born', legacy .. 'ends')
+end
+
+-- The whole move, if the session is still in the old layout.
+local function move_legacy()
+    local moves = legacy_moves()
+    if moves then
+        move_in(moves)
+        move_out(moves)
+    end
 end
