@@ -58,13 +58,24 @@ class KeyCount:
     limit: int
     window: float  # seconds
     estimate: float = 0.0  # the sliding-window count over every worker, at the last sync
-    unsynced: int = 0  # admitted by this worker since the last sync
+    unsynced: int = 0  # admitted by this worker and not yet added to the shared counter
+    local: int = 0  # admitted by this worker in window ``number`` since the last sync
+    number: int = 0  # the window ``estimate`` and ``local`` are of
+    ended: float | None = None  # the count of the window before, if it ended unsynced
     seen: float = 0.0  # when this worker last admitted or synced it
 
-    def admit(self) -> bool:
+    def admit(self, now: float) -> bool:
         """Count one request unless it would take the key over its limit."""
-        if self.estimate + self.unsynced + 1 > self.limit:
+        number = int(now // self.window)
+        if number != self.number:  # a window ended with no sync since: count on from it alone
+            self.ended = self.estimate + self.local if number == self.number + 1 else 0.0
+            self.estimate, self.local, self.number = 0.0, 0, number
+        known = self.estimate + self.local
+        if self.ended is not None:  # weighted as a sync weights the previous window
+            known += self.ended * (1.0 - (now % self.window) / self.window)
+        if known + 1 > self.limit:
             return False
+        self.local += 1
         self.unsynced += 1
         return True
 
@@ -106,7 +117,7 @@ class RateLimiter:
         with self._lock:
             count = self._count(identity, rate)
             count.seen = now
-            admitted = count.admit()
+            admitted = count.admit(now)
         self._start_syncing()
         if not admitted:
             window_left = count.window - now % count.window
@@ -186,10 +197,17 @@ class RateLimiter:
     ) -> None:
         with self._lock:
             for n, (_, count, taken) in enumerate(batch):
+                count.unsynced -= taken
+                number = int(now // count.window)
+                if number < count.number:
+                    continue  # a window began while this sync ran: it read the one before
                 current, previous = replies[3 * n] or 0, replies[3 * n + 2]
                 overlap = 1.0 - (now % count.window) / count.window
                 count.estimate = int(previous or 0) * overlap + int(current)  # type: ignore[call-overload]
-                count.unsynced -= taken
+                # What was admitted since this sync began stays local; a sync in a window this
+                # worker has admitted nothing in yet leaves nothing local.
+                count.local = max(0, count.local - taken) if number == count.number else 0
+                count.number, count.ended = number, None
 
     def _window_keys(self, identity: Identity, window: float, now: float) -> tuple[str, str]:
         number = int(now // window)
