@@ -9,6 +9,7 @@ CLI reads ``SESSIONATOR_KEY``).
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -33,15 +34,24 @@ def schemas_in_force(base_url: str, key: str | None = None) -> Registry:
     """A registry of the versions in force at the service at ``base_url``."""
     base = base_url.rstrip("/")
     listing = _get_json(f"{base}/v1/schemas", key)
+    summaries = listing.get("schemas")
+    if not isinstance(summaries, list) or not all(_named(summary) for summary in summaries):
+        # Else a wrong URL answering some other JSON would pass for a service with no schemas.
+        raise RemoteSchemasError(f"{base}/v1/schemas did not list schemas: is it Sessionator's?")
     texts: dict[str, str] = {}
-    for summary in listing.get("schemas", []):
+    for summary in summaries:
         if summary.get("inForce") is None:
-            continue
+            continue  # broken: nothing of it is in force
         name = summary["name"]
         text = _get_json(f"{base}/v1/schemas/{quote(name)}", key).get("yaml")
-        if isinstance(text, str):
-            texts[name] = text
+        if not isinstance(text, str):
+            raise RemoteSchemasError(f"{base}/v1/schemas/{name} did not give its YAML")
+        texts[name] = text
     return load_texts(texts, f"{base}/v1/schemas")
+
+
+def _named(summary: object) -> bool:
+    return isinstance(summary, dict) and isinstance(summary.get("name"), str)
 
 
 def _get_json(url: str, key: str | None) -> dict[str, Any]:
@@ -56,7 +66,7 @@ def _get_json(url: str, key: str | None) -> dict[str, Any]:
             body = json.loads(response.read())
     except urllib.error.HTTPError as error:
         raise RemoteSchemasError(_refusal(url, error)) from None
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
         reason = getattr(error, "reason", error)
         raise RemoteSchemasError(f"cannot reach {url}: {reason}") from None
     except ValueError:

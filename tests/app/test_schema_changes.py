@@ -10,7 +10,9 @@ schema names of its own, so they share one service.
 from __future__ import annotations
 
 import hashlib
+import http.server
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -222,3 +224,40 @@ def test_schema_compatibility_none_applies_breaking_edits_for_the_whole_deployme
     client = app.test_client()
     reply = client.put("/v1/sessions/s1/team.user.v1", json={"name": "A"})
     assert reply.status_code == 422
+
+
+@pytest.fixture
+def impostor() -> Iterator[str]:
+    """A server that is not Sessionator: ``/json/...`` answers ``{}``, anything else garbage."""
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/json/"):
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+            else:
+                self.wfile.write(b"garbage\r\n\r\n")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_check_against_a_url_that_is_not_the_service_cannot_run(
+    impostor: str, tmp_path: Path
+) -> None:
+    other_json = sessionator("schemas", "check", str(tmp_path), "--against", f"{impostor}/json")
+    assert (other_json.returncode, other_json.stdout) == (2, "")
+    assert other_json.stderr == (
+        f"sessionator: {impostor}/json/v1/schemas did not list schemas: is it Sessionator's?\n"
+    )
+    not_http = sessionator("schemas", "check", str(tmp_path), "--against", impostor)
+    assert (not_http.returncode, not_http.stdout) == (2, "")
+    assert not_http.stderr.startswith(f"sessionator: cannot reach {impostor}/v1/schemas: ")
