@@ -101,12 +101,6 @@ def new_request_id() -> str:
     return f"{prefix}{next(counter):016x}"
 
 
-def elapsed_seconds() -> float:
-    """Seconds since ``begin``, for whatever needs the request's age."""
-    started: float | None = g.get("request_started")
-    return 0.0 if started is None else time.perf_counter() - started
-
-
 def route_of(served: Request) -> str | None:
     """The URL rule the request matched (``/v1/sessions/<sid>/<ns>``); None: no route.
 

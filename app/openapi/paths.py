@@ -129,7 +129,8 @@ class Endpoint:
 
 
 def _follow_ups(namespace: NamespacePath | None) -> dict[str, Any]:
-    """Links from a namespace just written to what may follow: read, patch, delete, touch.
+    """Links from a namespace just written to what may follow: read, patch, JSON Patch,
+    delete, touch.
 
     ``namespace`` is that of a path of its own, where ``ns`` is no parameter.
     """

@@ -31,7 +31,6 @@ from typing import Any, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis
-from redis._parsers import Encoder
 from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -131,12 +130,6 @@ class Cluster(RedisCluster):
         """Close every node's connections; nothing to close before the client is made."""
         if self._connected:
             super().close()
-
-    def get_encoder(self) -> Any:
-        """The encoder of the connections (the default one until the client is made)."""
-        if not self._connected:
-            return Encoder("utf-8", "strict", False)  # type: ignore[no-untyped-call]
-        return super().get_encoder()  # type: ignore[no-untyped-call]
 
     def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         """Run one command on the node that serves its keys."""

@@ -4,8 +4,8 @@ Each write script begins with ``session.lua``, the prelude that knows a
 session's layout and lifetime (its KEYS and first five ARGV are the same in
 every write script, documented there), and each read script with
 ``session_end.lua``, when a session ends; each file documents its own. Scripts
-run with EVALSHA, so Redis keeps one compiled copy of each; redis-py loads a
-script again if Redis forgot it (NOSCRIPT, after SCRIPT FLUSH or a restart).
+run with EVALSHA, so Redis keeps one compiled copy of each; ``Script`` loads
+a script again if Redis forgot it (NOSCRIPT, after SCRIPT FLUSH or a restart).
 """
 
 from __future__ import annotations
