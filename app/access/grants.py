@@ -30,10 +30,16 @@ def authenticate() -> None:
     header = request.headers.get("Authorization")
     if header is None:
         raise Unauthorized("Send an API key as Authorization: Bearer <key>.")
-    scheme, _, key = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    key = _bearer_key(header)
+    if key is None:
         raise Unauthorized("Send the API key as Authorization: Bearer <key>; no other scheme.")
-    g.caller = identify(key.strip())
+    g.caller = identify(key)
+
+
+def _bearer_key(header: str) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header; None for any other scheme."""
+    scheme, _, key = header.strip().partition(" ")
+    return key.strip() if scheme.lower() == "bearer" and key.strip() else None
 
 
 def identify(key: str) -> Caller:
@@ -60,10 +66,10 @@ def optional_caller() -> Caller | None:
     For endpoints open to all (the probes) that say more to a caller with a key.
     """
     tenants = current_services().tenants
-    scheme, _, key = request.headers.get("Authorization", "").strip().partition(" ")
-    if tenants is None or scheme.lower() != "bearer" or not key.strip():
+    key = _bearer_key(request.headers.get("Authorization", ""))
+    if tenants is None or key is None:
         return None
-    return tenants.tenants.authenticate(key.strip())
+    return tenants.tenants.authenticate(key)
 
 
 def current_caller() -> Caller:
