@@ -6,12 +6,13 @@ clients sending their headers one byte a second held every thread of the
 default service, and nobody else was answered (gunicorn's worker timeout
 never fires: the worker itself is alive). ``ReadAheadWorker`` reads each
 request in its event loop instead, without blocking, and submits it to the
-thread pool only once ``request_complete`` says its head and body are all
-there. A slow or stalled client then costs a socket and a buffer, not a
-thread, and one that has not sent its whole request within
-``REQUEST_READ_TIMEOUT_MS`` (10 s) is answered 408 and closed. Replies have
-the same deadline to be written, so a client that never reads cannot hold a
-thread either.
+thread pool only once its ``RequestFraming`` says its head and body are all
+there (resuming where it last stopped, so a client trickling a large body
+costs work in proportion to its size, not its square). A slow or stalled
+client then costs a socket and a buffer, not a thread, and one that has not
+sent its whole request within ``REQUEST_READ_TIMEOUT_MS`` (10 s) is answered
+408 and closed. Replies have the same deadline to be written, so a client
+that never reads cannot hold a thread either.
 
 What it still leaves to a proxy in front (docs/operations.md): bodies larger
 than ``BUFFER_BYTES`` are read by the thread (under the same deadline), and
@@ -37,7 +38,7 @@ from typing import Any
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from app.errors import error_body
-from app.server.framing import request_complete
+from app.server.framing import RequestFraming
 
 BUFFER_BYTES = 1024 * 1024 + 512 * 1024  # a request's head (at most ~420 KiB) and a 1 MiB body
 DEFAULT_READ_TIMEOUT_MS = 10_000
@@ -52,10 +53,12 @@ def read_timeout_seconds() -> float:
 
 @dataclass
 class Arriving:
-    """A request being read: the bytes so far, and when it must have arrived."""
+    """A request being read: the bytes so far, how far they are known to frame a request,
+    and when it must have arrived."""
 
     deadline: float
-    data: bytearray = field(default_factory=bytearray)
+    data: bytearray = field(default_factory=bytearray)  # only ever appended to
+    framing: RequestFraming = field(default_factory=RequestFraming)
     watched: bool = False  # registered with the poller
 
 
@@ -95,7 +98,7 @@ class ReadAheadWorker(ThreadWorker):  # type: ignore[misc]
         except OSError:
             self._drop(conn)
             return
-        if request_complete(arriving.data, BUFFER_BYTES):
+        if arriving.framing.complete(arriving.data, BUFFER_BYTES):
             self._dispatch(conn)
         elif not arriving.watched:
             arriving.watched = True
