@@ -66,6 +66,9 @@ def service(valkey: EmbeddedStore, tmp_path_factory: pytest.TempPathFactory) -> 
         "SCHEMA_DIR": str(schemas),
         "TENANTS_FILE": str(folder / "tenants.yaml"),
         "CONSOLE": "on",
+        # Chromium shares the two cores: a store stalled past the default 200 ms would answer
+        # 503, which these tests of pages are not about (tests/app/test_outages.py is).
+        "REDIS_TIMEOUT_MS": "2000",
     }
     process, port = start_gunicorn(env, workers=2, log=folder / "gunicorn.log")
     yield f"http://127.0.0.1:{port}"
