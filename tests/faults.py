@@ -142,13 +142,16 @@ class LoadingProxy:
 
     It reads each RESP command the client sends (an array of bulk strings)
     and answers one ``-LOADING`` error per command, as a server loading its
-    data set does; otherwise it passes bytes both ways untouched.
+    data set does. When ``hang_up`` is set, the next command closes its connection
+    instead, unanswered and not passed on (once), as a server dying mid-command
+    does. Otherwise it passes bytes both ways untouched.
     """
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
         self.port = fresh_port()
         self.loading = threading.Event()
+        self.hang_up = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._stop = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -172,6 +175,9 @@ class LoadingProxy:
         reader = client.makefile("rb")
         with contextlib.suppress(OSError, ValueError):
             for command in _commands(reader):
+                if self.hang_up.is_set():
+                    self.hang_up.clear()
+                    break
                 if self.loading.is_set():
                     client.sendall(LOADING_REPLY)
                 else:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
 
+import redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
 
 from app.store.client import StoreClient
@@ -44,17 +46,42 @@ class Script:
         object.__setattr__(self, "sha", hashlib.sha1(self.script.encode()).hexdigest())
 
     def __call__(self, client: StoreClient, keys: Sequence[Any], args: Sequence[Any]) -> Any:
-        """Run the script on ``client`` with EVALSHA, loading it first if Redis forgot it.
-
-        Straight to the client's ``execute_command``: redis-py's own Script
-        object goes through three more layers, which cost as much CPU as a
-        read of a namespace's document does in the service itself.
-        """
+        """Run the script on ``client`` with EVALSHA, loading it first if Redis forgot it."""
+        command = ("EVALSHA", self.sha, len(keys), *keys, *args)
         try:
-            return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
+            return execute(client, command)
         except NoScriptError:  # a restart, a failover, SCRIPT FLUSH
             client.script_load(self.script)
-            return client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)  # type: ignore[no-untyped-call]
+            return execute(client, command)
+
+
+def execute(client: StoreClient, command: tuple[Any, ...]) -> Any:
+    """Send one command and read its answer, as ``client.execute_command`` would.
+
+    On one server (or the primary a Sentinel names), straight on a pooled
+    connection: redis-py 8's ``execute_command`` wraps each call in its retry
+    object, observability hooks and per-command checks, a quarter of a
+    script call's CPU in this process (``bench/costs.py``). The behaviour is
+    the client's own (``app.store.client.redis_client``): a connection found
+    broken is dropped and the command sent once more on a new one, at once; a
+    timeout is not retried; an error Redis answers is raised as redis-py
+    raises it, and the connection goes back to the pool for the next command. A cluster client
+    routes the command itself.
+    """
+    if type(client) is not redis.Redis:
+        return client.execute_command(*command)  # type: ignore[no-untyped-call]
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:  # a failure while sending or reading disconnects the connection itself
+        try:
+            connection.send_command(*command)
+            return connection.read_response()
+        except RedisConnectionError:
+            connection.disconnect()
+            connection.send_command(*command)  # connects again
+            return connection.read_response()
+    finally:
+        pool.release(connection)
 
 
 @dataclass(frozen=True)
