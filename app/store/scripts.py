@@ -74,11 +74,11 @@ def execute(client: StoreClient, command: tuple[Any, ...]) -> Any:
     connection = pool.get_connection()
     try:  # a failure while sending or reading disconnects the connection itself
         try:
-            connection.send_command(*command)
+            connection.send_command(*command)  # type: ignore[no-untyped-call]
             return connection.read_response()
         except RedisConnectionError:
-            connection.disconnect()
-            connection.send_command(*command)  # connects again
+            connection.disconnect()  # type: ignore[no-untyped-call]
+            connection.send_command(*command)  # type: ignore[no-untyped-call]  # connects again
             return connection.read_response()
     finally:
         pool.release(connection)
