@@ -14,17 +14,11 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from app.access.tenants import generate_key, key_digest
+from tests.sample_documents import SEED_DOCUMENT
 
 KEYS = {name: generate_key() for name in ("support", "payments", "platform")}
 SCHEMA_NS = "teamName.objectType.v1"  # has a schema in schemas/
-GOOD = {
-    "name": "Ada",
-    "age": 36,
-    "height": 170.5,
-    "friends": [{"name": "Grace", "age": 45}],
-    "language": "en-GB",
-    "pet": {"name": "Tom", "species": "cat"},
-}
+GOOD = SEED_DOCUMENT  # valid against SCHEMA_NS's schema; the tests change copies only
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 ETAG_FIELD = re.compile(r'name="etag" value="([^"]*)"')
 
